@@ -1,0 +1,54 @@
+namespace Kmonitor.Diagnostics;
+
+public enum LogLevel { Debug = 0, Info = 1, Warning = 2, Error = 3 }
+
+/// <summary>
+/// One line per thing worth saying, on stderr: "kmonitord: LEVEL: message". Lines are written whole
+/// (one Write call), so lines from different threads never interleave.
+/// </summary>
+public static class Log
+{
+    public static LogLevel Level { get; set; } = LogLevel.Info;
+
+    public static TextWriter Output { get; set; } = Console.Error;
+
+    public static void Debug(string message) => Write(LogLevel.Debug, message);
+    public static void Info(string message) => Write(LogLevel.Info, message);
+    public static void Warning(string message) => Write(LogLevel.Warning, message);
+    public static void Error(string message) => Write(LogLevel.Error, message);
+
+    public static bool IsEnabled(LogLevel level) => level >= Level;
+
+    private static void Write(LogLevel level, string message)
+    {
+        if (level < Level)
+            return;
+        string name = level switch
+        {
+            LogLevel.Debug => "debug",
+            LogLevel.Info => "info",
+            LogLevel.Warning => "warning",
+            _ => "error",
+        };
+        var writer = Output;
+        lock (writer)
+        {
+            writer.Write($"kmonitord: {name}: {message}\n");
+            writer.Flush();
+        }
+    }
+}
+
+/// <summary>Lets a repeated problem be logged once per interval instead of once per occurrence.</summary>
+public sealed class RateLimiter(TimeSpan interval)
+{
+    private long _nextAllowedTicks;
+
+    /// <summary>True when a line may be written now; the caller counts the ones suppressed.</summary>
+    public bool TryAcquire()
+    {
+        long now = Environment.TickCount64;
+        long next = Interlocked.Read(ref _nextAllowedTicks);
+        return now >= next && Interlocked.CompareExchange(ref _nextAllowedTicks, now + (long)interval.TotalMilliseconds, next) == next;
+    }
+}

@@ -1,0 +1,108 @@
+using Kmonitor.Diagnostics;
+using Kmonitor.Events;
+using Kmonitor.Procfs;
+using Kmonitor.Registrations;
+
+namespace Kmonitor.Dispatch;
+
+/// <summary>
+/// The dispatcher thread: takes events from the ring, maps them to kmonitor notifications, matches
+/// them against the table and sends the signals. Everything but receiving happens here.
+/// </summary>
+public sealed class Dispatcher : IDisposable
+{
+    private readonly EventRing _ring;
+    private readonly KmonitorService _service;
+    private readonly Thread _thread;
+    private readonly List<Match> _matches = new(64);
+    private readonly KmonitorEvent[] _events = new KmonitorEvent[EventMapper.MaxPerEvent];
+
+    public Dispatcher(EventRing ring, KmonitorService service)
+    {
+        _ring = ring;
+        _service = service;
+        _thread = new Thread(Run) { Name = "kmonitor-dispatcher", IsBackground = true };
+    }
+
+    public void Start() => _thread.Start();
+
+    private void Run()
+    {
+        while (_ring.TryRead(out var ev, Timeout.Infinite))
+        {
+            try
+            {
+                Dispatch(ev);
+            }
+            catch (Exception e)
+            {
+                // One bad event must not stop every later notification.
+                Log.Error($"dispatching {ev.What} of {ev.Pid} failed: {e.GetType().Name}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Handles one event completely. Public so tests can drive the dispatcher without a thread.</summary>
+    public void Dispatch(in ProcEvent ev)
+    {
+        int count = EventMapper.Map(ev, _events);
+        if (count == 0)
+            return;
+        if (ev.What == ProcEventWhat.PROC_EVENT_EXIT)
+        {
+            DispatchExit(ev, count);
+            return;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            var kev = _events[i];
+            _matches.Clear();
+            _service.Table.CollectMatches(kev.TaskPid, kev.Bit, _matches);
+            if (kev.ProcessPid != kev.TaskPid)
+                _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, _matches);
+            SendAll(kev);
+        }
+    }
+
+    /// <summary>
+    /// An exit ends the registrations on the task itself (sent exactly once each, see
+    /// <see cref="KmonitorService.EndTask"/>); registrations on its process, when the task is one of
+    /// its other threads, get THREAD_ABORT/THREAD_EXIT like any other event.
+    /// </summary>
+    private void DispatchExit(in ProcEvent ev, int count)
+    {
+        if (_service.Table.HasTarget(ev.Pid))
+        {
+            Interlocked.Increment(ref _service.Counters.EventsMatched);
+            _service.EndTask(ev.Pid, ev.ExitCode, _matches);
+        }
+        if (ev.Tgid == ev.Pid)
+            return;
+        for (int i = 0; i < count; i++)
+        {
+            var kev = _events[i];
+            _matches.Clear();
+            _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, _matches);
+            SendAll(kev);
+        }
+    }
+
+    private void SendAll(in KmonitorEvent kev)
+    {
+        if (_matches.Count == 0)
+            return;
+        Interlocked.Increment(ref _service.Counters.EventsMatched);
+        // si_uid is the subject's real uid now; once /proc has let go of it, the target's uid at REGISTER.
+        uint? liveUid = ProcTaskStatus.TryRead(kev.SubjectPid, out var status) ? status.RealUid : null;
+        foreach (var match in _matches)
+            _service.Notify(match, kev.Bit, kev.SubjectPid, liveUid ?? match.Registration.TargetUid);
+        _matches.Clear();
+    }
+
+    public void Dispose()
+    {
+        _ring.Complete();
+        if (_thread.IsAlive)
+            _thread.Join();
+    }
+}

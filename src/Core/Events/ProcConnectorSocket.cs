@@ -1,0 +1,96 @@
+using Kmonitor.Interop;
+
+namespace Kmonitor.Events;
+
+/// <summary>
+/// A NETLINK_CONNECTOR socket subscribed to the process connector (CN_IDX_PROC). It is never told
+/// PROC_CN_MCAST_IGNORE: before Linux 6.6 that message silences every other listener on the machine,
+/// so unsubscribing is done by closing the socket.
+/// </summary>
+public sealed unsafe class ProcConnectorSocket : IDisposable
+{
+    private readonly FileDescriptorHandle _socket;
+
+    /// <summary>Whether the kernel's event-type filter (Linux 6.6+) is in use.</summary>
+    public bool UsesEventFilter { get; }
+
+    /// <summary>The receive buffer the kernel granted, in bytes.</summary>
+    public int ReceiveBufferBytes { get; }
+
+    private ProcConnectorSocket(FileDescriptorHandle socket, bool usesEventFilter, int receiveBufferBytes)
+    {
+        _socket = socket;
+        UsesEventFilter = usesEventFilter;
+        ReceiveBufferBytes = receiveBufferBytes;
+    }
+
+    /// <summary>Opens, binds and subscribes; throws <see cref="KmonitorException"/> with the failing step.</summary>
+    /// <param name="receiveBufferBytes">Asked for with SO_RCVBUFFORCE so bursts are absorbed instead of lost.</param>
+    /// <param name="receiveTimeoutMs">How long one receive waits, so the listener can notice a stop.</param>
+    public static ProcConnectorSocket Open(int receiveBufferBytes, int receiveTimeoutMs)
+    {
+        int fd = Netlink.socket(Netlink.AF_NETLINK, Netlink.SOCK_DGRAM | Netlink.SOCK_CLOEXEC, Netlink.NETLINK_CONNECTOR);
+        if (fd < 0)
+            throw KmonitorException.FromErrno("socket(AF_NETLINK, NETLINK_CONNECTOR)", Errno.Last);
+        var handle = new FileDescriptorHandle(fd);
+        try
+        {
+            int size = receiveBufferBytes;
+            if (Netlink.setsockopt(fd, Netlink.SOL_SOCKET, Netlink.SO_RCVBUFFORCE, &size, sizeof(int)) != 0)
+                throw KmonitorException.FromErrno("setsockopt(SO_RCVBUFFORCE)", Errno.Last);
+            var timeout = new TimeVal { Seconds = receiveTimeoutMs / 1000, Microseconds = receiveTimeoutMs % 1000 * 1000 };
+            if (Netlink.setsockopt(fd, Netlink.SOL_SOCKET, Netlink.SO_RCVTIMEO, &timeout, sizeof(TimeVal)) != 0)
+                throw KmonitorException.FromErrno("setsockopt(SO_RCVTIMEO)", Errno.Last);
+
+            // nl_pid 0: the kernel picks a unique port id, so several daemons can listen at once.
+            var address = new SockaddrNl { Family = Netlink.AF_NETLINK, Groups = ProcConnectorMessage.CN_IDX_PROC };
+            if (Netlink.bind(fd, &address, sizeof(SockaddrNl)) != 0)
+                throw KmonitorException.FromErrno("bind(CN_IDX_PROC)", Errno.Last);
+
+            bool filter = KernelVersion.Current >= new Version(6, 6);
+            var request = ProcConnectorMessage.BuildListenRequest(filter, portId: 0);
+            fixed (byte* p = request)
+            {
+                if (Netlink.send(fd, p, (nuint)request.Length, 0) != request.Length)
+                    throw KmonitorException.FromErrno("send(PROC_CN_MCAST_LISTEN)", Errno.Last);
+            }
+
+            int granted = 0, length = sizeof(int);
+            Netlink.getsockopt(fd, Netlink.SOL_SOCKET, Netlink.SO_RCVBUF, &granted, &length);
+            return new ProcConnectorSocket(handle, filter, granted);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Receives one datagram. Returns its length, 0 on a receive timeout, or -errno
+    /// (ENOBUFS when the kernel had to drop events because the buffer was full).
+    /// </summary>
+    public int Receive(Span<byte> buffer)
+    {
+        bool added = false;
+        _socket.DangerousAddRef(ref added);
+        try
+        {
+            fixed (byte* p = buffer)
+            {
+                nint n = Netlink.recv(_socket.Fd, p, (nuint)buffer.Length, 0);
+                if (n >= 0)
+                    return (int)n;
+                int errno = Errno.Last;
+                return errno is Errno.EAGAIN or Errno.EINTR ? 0 : -errno;
+            }
+        }
+        finally
+        {
+            if (added)
+                _socket.DangerousRelease();
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

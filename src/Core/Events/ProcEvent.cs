@@ -1,0 +1,42 @@
+namespace Kmonitor.Events;
+
+/// <summary>
+/// One event of the netlink process connector (struct proc_event of linux/cn_proc.h), flattened:
+/// the listener copies these into the ring as they arrive, and the dispatcher reads them.
+/// </summary>
+public readonly record struct ProcEvent(
+    ProcEventWhat What,
+    uint Cpu,
+    uint Sequence,
+    ulong TimestampNs,
+    int Pid,
+    int Tgid,
+    int ParentPid,
+    int ParentTgid,
+    int ExitCode)
+{
+    public static ProcEvent Fork(int parentPid, int parentTgid, int childPid, int childTgid) =>
+        new(ProcEventWhat.PROC_EVENT_FORK, 0, 0, 0, childPid, childTgid, parentPid, parentTgid, 0);
+
+    public static ProcEvent Exec(int pid, int tgid) =>
+        new(ProcEventWhat.PROC_EVENT_EXEC, 0, 0, 0, pid, tgid, 0, 0, 0);
+
+    public static ProcEvent Exit(int pid, int tgid, int exitCode) =>
+        new(ProcEventWhat.PROC_EVENT_EXIT, 0, 0, 0, pid, tgid, 0, 0, exitCode);
+}
+
+/// <summary>enum what of struct proc_event, under the kernel's names.</summary>
+public enum ProcEventWhat : uint
+{
+    PROC_EVENT_NONE = 0x00000000,
+    PROC_EVENT_FORK = 0x00000001,
+    PROC_EVENT_EXEC = 0x00000002,
+    PROC_EVENT_UID = 0x00000004,
+    PROC_EVENT_GID = 0x00000040,
+    PROC_EVENT_SID = 0x00000080,
+    PROC_EVENT_PTRACE = 0x00000100,
+    PROC_EVENT_COMM = 0x00000200,
+    PROC_EVENT_NONZERO_EXIT = 0x20000000,
+    PROC_EVENT_COREDUMP = 0x40000000,
+    PROC_EVENT_EXIT = 0x80000000,
+}

@@ -1,0 +1,39 @@
+using Kmonitor.Dispatch;
+using Kmonitor.Events;
+
+namespace Kmonitor;
+
+/// <summary>
+/// The running engine: the netlink listener, the ring, the dispatcher and the service they feed.
+/// Front ends talk to <see cref="Service"/>.
+/// </summary>
+public sealed class KmonitorEngine : IDisposable
+{
+    private readonly EventListener _listener;
+    private readonly Dispatcher _dispatcher;
+
+    public KmonitorService Service { get; } = new();
+    public EventRing Ring { get; }
+
+    public KmonitorEngine(int bufferLength, int receiveBufferBytes)
+    {
+        Ring = new EventRing(bufferLength);
+        _listener = new EventListener(Ring, Service.Counters, receiveBufferBytes);
+        _dispatcher = new Dispatcher(Ring, Service);
+    }
+
+    public bool UsesEventFilter => _listener.UsesEventFilter;
+    public int ReceiveBufferBytes => _listener.ReceiveBufferBytes;
+
+    public void Start()
+    {
+        _dispatcher.Start();
+        _listener.Start();
+    }
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _dispatcher.Dispose();
+    }
+}

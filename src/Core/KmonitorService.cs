@@ -1,0 +1,240 @@
+using Kmonitor.Abi;
+using Kmonitor.Diagnostics;
+using Kmonitor.Events;
+using Kmonitor.Interop;
+using Kmonitor.Procfs;
+using Kmonitor.Registrations;
+using Kmonitor.Signals;
+
+namespace Kmonitor;
+
+/// <summary>
+/// The device's semantics, independent of how requests arrive (FUSE or CUSE): REGISTER, DEREGISTER
+/// and close of a file, and the delivery of notifications for the events the dispatcher matches.
+/// Every public method returns 0 or the positive errno the caller's ioctl should fail with.
+/// </summary>
+public sealed class KmonitorService
+{
+    private readonly RateLimiter _queueFullLog = new(TimeSpan.FromSeconds(5));
+    private long _nextHandle;
+
+    public RegistrationTable Table { get; } = new();
+    public Counters Counters { get; } = new();
+
+    /// <summary>Opens a new file of the device.</summary>
+    public DeviceFile Open() => new((ulong)Interlocked.Increment(ref _nextHandle));
+
+    /// <summary>KMONITOR_IOW_REGISTER from thread <paramref name="callerTid"/> (the thread in the request header).</summary>
+    public int Register(DeviceFile file, int callerTid, KmonitorCmd cmd)
+    {
+        if (cmd.Pid <= 0 || cmd.Type == 0 || (cmd.Type & ~KmonitorAbi.AllEvents) != 0
+            || cmd.Signal < KmonitorAbi.MinSignal || cmd.Signal > KmonitorAbi.MaxSignal)
+            return Errno.EINVAL;
+        if (!ProcTaskStatus.TryRead(cmd.Pid, out var target))
+            return Errno.ESRCH;
+        if (!ProcTaskStatus.TryRead(callerTid, out var caller))
+            return Errno.ESRCH; // the calling thread is gone: nobody is left to answer
+
+        Registration registration;
+        lock (file.Gate)
+        {
+            if (file.Closed)
+                return Errno.EBADF;
+            int error = GetMonitor(file, caller.Tgid, out var monitor);
+            if (error != 0)
+                return error;
+            if (file.ByTarget.TryGetValue(cmd.Pid, out var existing) && !existing.Removed)
+            {
+                // As the original: the mask is ORed in and the signal replaced. The monitor becomes the
+                // caller, since registrations belong to the file and the file may be shared.
+                registration = existing;
+                Table.Update(registration, registration.Mask | cmd.Type, cmd.Signal, monitor);
+            }
+            else
+            {
+                registration = new Registration(cmd.Pid, target.Tgid, target.RealUid, file);
+                file.ByTarget[cmd.Pid] = registration;
+                Table.Add(registration, cmd.Type, cmd.Signal, monitor);
+            }
+        }
+        Interlocked.Increment(ref Counters.Registers);
+
+        // Checked after the registration is in the table: if the target dies from here on, the netlink
+        // EXIT finds it; if it died before (a zombie), the EXIT may already have gone by, so the
+        // notification is sent now. TryClaimExit keeps the two paths from both sending it.
+        if (HasEnded(cmd.Pid, out int? exitCode))
+            EndTask(cmd.Pid, exitCode);
+        return 0;
+    }
+
+    /// <summary>KMONITOR_IOW_DEREGISTER: clears bits; the registration goes when none is left.</summary>
+    public int Deregister(DeviceFile file, KmonitorCmd cmd)
+    {
+        lock (file.Gate)
+        {
+            if (!file.ByTarget.TryGetValue(cmd.Pid, out var registration) || registration.Removed)
+                return Errno.EINVAL;
+            int mask = registration.Mask & ~cmd.Type;
+            if (mask == 0)
+            {
+                file.ByTarget.Remove(cmd.Pid);
+                Table.Remove(registration);
+            }
+            else
+            {
+                Table.Update(registration, mask, registration.Signal, registration.Monitor);
+            }
+        }
+        Interlocked.Increment(ref Counters.Deregisters);
+        return 0;
+    }
+
+    /// <summary>The last close of a file: everything it registered goes.</summary>
+    public void Release(DeviceFile file)
+    {
+        Registration[] registrations;
+        MonitorProcess[] monitors;
+        lock (file.Gate)
+        {
+            file.Closed = true;
+            registrations = [.. file.ByTarget.Values];
+            monitors = [.. file.Monitors.Values];
+            file.ByTarget.Clear();
+            file.Monitors.Clear();
+        }
+        foreach (var registration in registrations)
+            Table.Remove(registration);
+        foreach (var monitor in monitors)
+            monitor.Dispose();
+    }
+
+    /// <summary>
+    /// Sends one notification; a monitor that has exited loses all its registrations (the kernel
+    /// would never deliver to it again, and its pid may be reused).
+    /// </summary>
+    public void Notify(in Match match, int bit, int subjectPid, uint subjectUid)
+    {
+        int error = SignalSender.Send(match.Monitor, match.Signal, subjectPid, subjectUid, bit);
+        if (error == 0)
+        {
+            Interlocked.Increment(ref Counters.NotificationsSent);
+            if (Log.IsEnabled(LogLevel.Debug))
+                Log.Debug($"sent {KmonitorAbi.EventName(bit)} of {subjectPid} to {match.Monitor} as signal {match.Signal}");
+        }
+        else if (error == Errno.ESRCH)
+        {
+            Interlocked.Increment(ref Counters.DroppedMonitorGone);
+            DropMonitor(match.Monitor);
+        }
+        else if (error == Errno.EAGAIN)
+        {
+            long total = Interlocked.Increment(ref Counters.DroppedQueueFull);
+            if (_queueFullLog.TryAcquire())
+                Log.Warning($"{match.Monitor}: its queue of pending signals is full (RLIMIT_SIGPENDING); {total} notifications dropped so far");
+        }
+        else
+        {
+            Log.Error($"pidfd_send_signal to {match.Monitor} failed: {Errno.Describe(error)}");
+        }
+    }
+
+    /// <summary>
+    /// The task <paramref name="pid"/> has ended: every registration on it sends its exit
+    /// notifications (ABORT first when a signal killed it) exactly once and leaves the table,
+    /// so a later task with the same pid inherits nothing.
+    /// </summary>
+    public void EndTask(int pid, int? exitCode, List<Match>? scratch = null)
+    {
+        var taken = scratch ?? new List<Match>();
+        taken.Clear();
+        Table.TakeTarget(pid, taken);
+        if (taken.Count == 0)
+            return;
+        bool killed = exitCode is int code && TaskExitCode.IsKilledBySignal(code);
+        uint? liveUid = ProcTaskStatus.TryRead(pid, out var status) ? status.RealUid : null;
+        foreach (var match in taken)
+        {
+            var registration = match.Registration;
+            ForgetInFile(registration);
+            if (!registration.TryClaimExit())
+                continue;
+            bool thread = registration.IsThreadTarget;
+            int abortBit = thread ? KmonitorAbi.KMONITOR_THREAD_ABORT : KmonitorAbi.KMONITOR_PROCESS_ABORT;
+            int exitBit = thread ? KmonitorAbi.KMONITOR_THREAD_EXIT : KmonitorAbi.KMONITOR_PROCESS_EXIT;
+            uint uid = liveUid ?? registration.TargetUid;
+            if (killed && (match.Mask & abortBit) != 0)
+                Notify(match, abortBit, pid, uid);
+            if ((match.Mask & exitBit) != 0)
+                Notify(match, exitBit, pid, uid);
+        }
+        taken.Clear();
+    }
+
+    /// <summary>Whether a task has ended: gone from /proc, a dead thread, or a process whose every thread is a zombie.</summary>
+    private static bool HasEnded(int pid, out int? exitCode)
+    {
+        exitCode = null;
+        if (!ProcTaskStatus.TryRead(pid, out var status))
+            return true;
+        bool ended = status.HasExited && (status.Tgid != pid || status.Threads <= 1);
+        if (ended)
+            exitCode = TaskExitCode.TryRead(pid);
+        return ended;
+    }
+
+    private void DropMonitor(MonitorProcess monitor)
+    {
+        var file = monitor.File;
+        var dropped = new List<Registration>();
+        lock (file.Gate)
+        {
+            foreach (var registration in file.ByTarget.Values)
+            {
+                if (registration.Monitor == monitor)
+                    dropped.Add(registration);
+            }
+            foreach (var registration in dropped)
+                file.ByTarget.Remove(registration.Target);
+            if (file.Monitors.TryGetValue(monitor.Tgid, out var current) && current == monitor)
+                file.Monitors.Remove(monitor.Tgid);
+        }
+        foreach (var registration in dropped)
+            Table.Remove(registration);
+        monitor.Dispose();
+        if (dropped.Count > 0)
+            Log.Info($"{monitor} has exited: dropped its {dropped.Count} registrations");
+    }
+
+    private static void ForgetInFile(Registration registration)
+    {
+        var file = registration.File;
+        lock (file.Gate)
+        {
+            if (file.ByTarget.TryGetValue(registration.Target, out var current) && current == registration)
+                file.ByTarget.Remove(registration.Target);
+        }
+    }
+
+    /// <summary>The monitor for process <paramref name="tgid"/> of this file, opening its pidfd the first time. Holds file.Gate.</summary>
+    private int GetMonitor(DeviceFile file, int tgid, out MonitorProcess monitor)
+    {
+        if (file.Monitors.TryGetValue(tgid, out var cached))
+        {
+            if (cached.IsAlive)
+            {
+                monitor = cached;
+                return 0;
+            }
+            DropMonitor(cached); // a dead process whose pid came back: the new one inherits nothing
+        }
+        int error = MonitorProcess.TryOpen(tgid, file, out var opened);
+        if (error != 0)
+        {
+            monitor = null!;
+            return error;
+        }
+        monitor = opened!;
+        file.Monitors[tgid] = monitor;
+        return 0;
+    }
+}

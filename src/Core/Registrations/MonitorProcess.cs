@@ -1,0 +1,60 @@
+using Kmonitor.Interop;
+
+namespace Kmonitor.Registrations;
+
+/// <summary>
+/// A process that registered through one open file: the receiver of its notifications. It is held
+/// by a pidfd opened at REGISTER, so a signal can never reach a later process that reuses its pid.
+/// </summary>
+public sealed class MonitorProcess : IDisposable
+{
+    public int Tgid { get; }
+    public DeviceFile File { get; }
+    public FileDescriptorHandle Pidfd { get; }
+
+    private MonitorProcess(int tgid, DeviceFile file, FileDescriptorHandle pidfd)
+    {
+        Tgid = tgid;
+        File = file;
+        Pidfd = pidfd;
+    }
+
+    /// <summary>Opens a pidfd for the process; returns the errno (ESRCH when it is gone) on failure.</summary>
+    public static int TryOpen(int tgid, DeviceFile file, out MonitorProcess? monitor)
+    {
+        monitor = null;
+        int fd = Interop.Pidfd.pidfd_open(tgid, 0);
+        if (fd < 0)
+            return Errno.Last;
+        monitor = new MonitorProcess(tgid, file, new FileDescriptorHandle(fd));
+        return 0;
+    }
+
+    /// <summary>False once the process has exited (its pidfd polls readable).</summary>
+    public unsafe bool IsAlive
+    {
+        get
+        {
+            bool added = false;
+            try
+            {
+                Pidfd.DangerousAddRef(ref added);
+                var poll = new PollFd { Fd = Pidfd.Fd, Events = Libc.POLLIN };
+                return Libc.poll(&poll, 1, 0) == 0;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+            finally
+            {
+                if (added)
+                    Pidfd.DangerousRelease();
+            }
+        }
+    }
+
+    public void Dispose() => Pidfd.Dispose();
+
+    public override string ToString() => $"monitor {Tgid}";
+}

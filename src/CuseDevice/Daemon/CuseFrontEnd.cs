@@ -1,0 +1,97 @@
+using Kmonitor.Daemon.Interop;
+using Kmonitor.Diagnostics;
+using Kmonitor.Fuse;
+using Kmonitor.Fuse.Channel;
+using Kmonitor.Interop;
+
+namespace Kmonitor.Daemon;
+
+/// <summary>
+/// CUSE mode: a real character device /dev/NAME of class "cuse", created by the kernel when the
+/// daemon answers CUSE_INIT on /dev/cuse, and removed when the daemon closes it.
+/// </summary>
+public sealed class CuseFrontEnd : IFrontEnd
+{
+    public const string CuseControlPath = "/dev/cuse";
+    private readonly DevicePaths _paths;
+    private readonly FuseChannel _channel;
+    private readonly FuseSession _session;
+    private readonly uint _modeBits;
+    private readonly int _gid;
+
+    public string Description => $"{_paths.DevicePath} (cuse character device)";
+
+    public CuseFrontEnd(DevicePaths paths, DeviceRequests device, uint modeBits, int gid, uint major, uint minor)
+    {
+        _paths = paths;
+        _modeBits = modeBits;
+        _gid = gid;
+        StaleDevice.CleanUp(paths);
+        _channel = FuseChannel.Open(CuseControlPath);
+        _session = new FuseSession(_channel, new CuseServer(paths.Name, major, minor, device));
+    }
+
+    public int Run(Action ready)
+    {
+        // The kernel makes the device while handling our CUSE_INIT reply, on the session's thread;
+        // a watcher applies owner and mode (what udev's rule does where udev runs) and reports ready.
+        var watcher = new Thread(() => WaitForDevice(ready)) { IsBackground = true, Name = "kmonitor-cuse-ready" };
+        watcher.Start();
+        return _session.Run();
+    }
+
+    private void WaitForDevice(Action ready)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(_paths.DevicePath))
+        {
+            if (_channel.IsStopping)
+                return;
+            if (DateTime.UtcNow > deadline)
+            {
+                Log.Error($"{_paths.DevicePath} did not appear after CUSE_INIT");
+                Stop();
+                return;
+            }
+            Thread.Sleep(5);
+        }
+        if (FileOwnership.chown(_paths.DevicePath, 0, _gid) != 0)
+            Log.Warning($"chown {_paths.DevicePath}: {Errno.Describe(Errno.Last)}");
+        File.SetUnixFileMode(_paths.DevicePath, (UnixFileMode)_modeBits);
+        ready();
+    }
+
+    public void Stop() => _channel.Stop();
+
+    /// <summary>Closing /dev/cuse removes the device.</summary>
+    public void Dispose() => _channel.Dispose();
+
+    /// <summary>
+    /// Whether CUSE can be used: /dev/cuse exists, or loading the module (and making its node, if the
+    /// module is in but the node missing) makes it. Returns why not, or null.
+    /// </summary>
+    public static string? Availability()
+    {
+        if (File.Exists(CuseControlPath))
+            return null;
+        if (!Directory.Exists("/sys/module/cuse"))
+        {
+            try
+            {
+                using var modprobe = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("modprobe", "cuse")
+                {
+                    RedirectStandardError = true,
+                    RedirectStandardOutput = true,
+                });
+                modprobe?.WaitForExit(10_000);
+            }
+            catch (System.ComponentModel.Win32Exception) { } // no modprobe: the check below says so
+        }
+        if (!Directory.Exists("/sys/module/cuse"))
+            return "this kernel has no CUSE (CONFIG_CUSE is not set, or `modprobe cuse` failed)";
+        if (!File.Exists(CuseControlPath)
+            && FileOwnership.mknod(CuseControlPath, FileOwnership.S_IFCHR | 0x180, FileOwnership.MakeDev(10, 203)) != 0)
+            return $"the cuse module is loaded but {CuseControlPath} is missing and mknod failed: {Errno.Describe(Errno.Last)}";
+        return null;
+    }
+}

@@ -1,0 +1,83 @@
+using Kmonitor.Daemon.Interop;
+using Kmonitor.Diagnostics;
+using Kmonitor.Fuse;
+using Kmonitor.Fuse.Channel;
+using Kmonitor.Interop;
+
+namespace Kmonitor.Daemon;
+
+/// <summary>
+/// FUSE mode: a one-file FUSE mount at /run/kmonitor/NAME, mounted with mount(2) directly, and
+/// /dev/NAME a symbolic link to its file. Used where the kernel has no CUSE.
+/// </summary>
+public sealed class FuseMountFrontEnd : IFrontEnd
+{
+    private readonly DevicePaths _paths;
+    private readonly FuseChannel _channel;
+    private readonly FuseSession _session;
+    private bool _mounted;
+    private bool _linked;
+
+    public string Description => $"{_paths.DevicePath} -> {_paths.MountedFile} (fuse)";
+
+    public FuseMountFrontEnd(DevicePaths paths, DeviceRequests device, uint modeBits, int gid)
+    {
+        _paths = paths;
+        StaleDevice.CleanUp(paths);
+        _channel = FuseChannel.Open("/dev/fuse");
+        try
+        {
+            Directory.CreateDirectory(paths.MountPoint);
+            // allow_other: monitors of every user reach the file; default_permissions: the kernel
+            // checks the file's owner and mode bits for each of them, so the daemon need not.
+            string data = $"fd={_channel.Fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions";
+            if (Mounts.mount("kmonitord", paths.MountPoint, "fuse.kmonitord", Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC, data) != 0)
+                throw KmonitorException.FromErrno($"mount fuse on {paths.MountPoint}", Errno.Last);
+            _mounted = true;
+            _session = new FuseSession(_channel, new OneFileFileSystem(DevicePaths.MountedFileName, modeBits, 0, (uint)gid, device));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Serves until stopped; the link is made once the loop is about to answer requests.</summary>
+    public int Run(Action ready)
+    {
+        try
+        {
+            File.CreateSymbolicLink(_paths.DevicePath, _paths.MountedFile);
+        }
+        catch (IOException e)
+        {
+            throw new KmonitorException($"cannot create {_paths.DevicePath}: {e.Message}");
+        }
+        _linked = true;
+        ready();
+        return _session.Run();
+    }
+
+    public void Stop() => _channel.Stop();
+
+    /// <summary>Removes the link, unmounts, and closes /dev/fuse (which aborts the connection for monitors still attached).</summary>
+    public void Dispose()
+    {
+        if (_linked)
+        {
+            try { File.Delete(_paths.DevicePath); }
+            catch (IOException e) { Log.Warning($"removing {_paths.DevicePath}: {e.Message}"); }
+            _linked = false;
+        }
+        if (_mounted)
+        {
+            if (Mounts.umount2(_paths.MountPoint, Mounts.MNT_DETACH) != 0)
+                Log.Warning($"unmounting {_paths.MountPoint}: {Errno.Describe(Errno.Last)}");
+            _mounted = false;
+        }
+        _channel.Dispose();
+        try { Directory.Delete(_paths.MountPoint); }
+        catch (IOException) { } // still busy: a detached mount goes when its last user closes the file
+    }
+}

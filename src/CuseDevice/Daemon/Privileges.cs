@@ -1,0 +1,35 @@
+using Kmonitor.Procfs;
+
+namespace Kmonitor.Daemon;
+
+/// <summary>The capabilities the daemon needs, checked once at start so a missing one is named, not discovered.</summary>
+public static class Privileges
+{
+    private const int CAP_KILL = 5;
+    private const int CAP_NET_ADMIN = 12;
+    private const int CAP_SYS_ADMIN = 21;
+
+    /// <summary>What each capability is needed for, in the order they are reported.</summary>
+    private static readonly (int Bit, string Name, string Why)[] Required =
+    [
+        (CAP_SYS_ADMIN, "CAP_SYS_ADMIN", "to mount the FUSE file system or create the CUSE device"),
+        (CAP_NET_ADMIN, "CAP_NET_ADMIN", "to listen to the netlink process connector"),
+        (CAP_KILL, "CAP_KILL", "to signal monitors of other users"),
+    ];
+
+    /// <summary>One line naming every missing capability, or null when all are there.</summary>
+    public static string? Missing()
+    {
+        ulong effective = ReadEffective();
+        var missing = Required.Where(c => (effective & (1UL << c.Bit)) == 0).ToList();
+        return missing.Count == 0 ? null
+            : "missing privileges: " + string.Join("; ", missing.Select(c => $"{c.Name} ({c.Why})")) + ". Run as root.";
+    }
+
+    private static ulong ReadEffective()
+    {
+        string? status = ProcFile.ReadText("/proc/self/status");
+        var line = status?.Split('\n').FirstOrDefault(l => l.StartsWith("CapEff:"));
+        return line is null ? 0 : Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16);
+    }
+}

@@ -1,0 +1,121 @@
+using System.Runtime.InteropServices;
+using Kmonitor;
+using Kmonitor.Daemon;
+using Kmonitor.Daemon.Device;
+using Kmonitor.Diagnostics;
+using Kmonitor.Fuse;
+
+// kmonitord: serves /dev/NAME until SIGTERM or SIGINT. Exit codes: 0 stopped cleanly,
+// 1 could not start (the log line says why), 2 bad command line.
+
+DaemonOptions options;
+try
+{
+    options = DaemonOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"kmonitord: {e.Message}");
+    Console.Error.WriteLine(DaemonOptions.Usage);
+    return 2;
+}
+if (options.Help)
+{
+    Console.WriteLine(DaemonOptions.Usage);
+    return 0;
+}
+Log.Level = options.LogLevel;
+return Daemon.Run(options);
+
+namespace Kmonitor.Daemon
+{
+    internal static class Daemon
+    {
+        public static int Run(DaemonOptions options)
+        {
+            if (Privileges.Missing() is string missing)
+            {
+                Log.Error(missing);
+                return 1;
+            }
+            IFrontEnd? frontEnd = null;
+            KmonitorEngine? engine = null;
+            var registrations = new List<PosixSignalRegistration>();
+            try
+            {
+                var paths = new DevicePaths(options.Name);
+                int gid = ResolveGroup(options.Group);
+                engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes);
+                var device = new DeviceRequests(new KmonitorDevice(engine.Service));
+                frontEnd = ChooseFrontEnd(options, paths, device, gid);
+                engine.Start();
+
+                var stopping = frontEnd;
+                foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT })
+                {
+                    registrations.Add(PosixSignalRegistration.Create(signal, context =>
+                    {
+                        context.Cancel = true; // we stop on our own terms: unmount and remove the link first
+                        Log.Info($"received {context.Signal}, stopping");
+                        stopping.Stop();
+                    }));
+                }
+                string filter = engine.UsesEventFilter ? "kernel event filter" : "no kernel event filter (before Linux 6.6)";
+                frontEnd.Run(() => Log.Info(
+                    $"ready: {frontEnd.Description}; pid {Environment.ProcessId}, ring {options.BufferLength} events, " +
+                    $"netlink buffer {engine.ReceiveBufferBytes} bytes, {filter}"));
+                Log.Info($"stopped; {engine.Service.Counters}");
+                return 0;
+            }
+            catch (KmonitorException e)
+            {
+                Log.Error(e.Message);
+                return 1;
+            }
+            finally
+            {
+                foreach (var registration in registrations)
+                    registration.Dispose();
+                frontEnd?.Dispose();
+                engine?.Dispose();
+            }
+        }
+
+        private static IFrontEnd ChooseFrontEnd(DaemonOptions options, DevicePaths paths, DeviceRequests device, int gid)
+        {
+            switch (options.Mode)
+            {
+                case FrontEndMode.Fuse:
+                    return new FuseMountFrontEnd(paths, device, options.ModeBits, gid);
+                case FrontEndMode.Cuse:
+                    if (CuseFrontEnd.Availability() is string why)
+                        throw new KmonitorException($"--mode cuse: {why}; use --mode fuse");
+                    return new CuseFrontEnd(paths, device, options.ModeBits, gid, options.Major, options.Minor);
+                default:
+                    if (CuseFrontEnd.Availability() is string reason)
+                    {
+                        Log.Info($"mode auto: using FUSE, because {reason}");
+                        return new FuseMountFrontEnd(paths, device, options.ModeBits, gid);
+                    }
+                    Log.Info($"mode auto: using CUSE, because {CuseFrontEnd.CuseControlPath} is available");
+                    return new CuseFrontEnd(paths, device, options.ModeBits, gid, options.Major, options.Minor);
+            }
+        }
+
+        private static int ResolveGroup(string? group)
+        {
+            if (string.IsNullOrEmpty(group) || group == "root")
+                return 0;
+            if (int.TryParse(group, out int numeric))
+                return numeric;
+            if (SystemGroups.FindGid(group) is int gid)
+                return gid;
+            if (group == "kmonitor")
+            {
+                Log.Info("group 'kmonitor' does not exist: the device is root:root (create the group to let its members in)");
+                return 0;
+            }
+            throw new KmonitorException($"--group: no group named '{group}' in /etc/group");
+        }
+    }
+}

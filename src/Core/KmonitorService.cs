@@ -16,13 +16,40 @@ namespace Kmonitor;
 public sealed class KmonitorService
 {
     private readonly RateLimiter _queueFullLog = new(TimeSpan.FromSeconds(5));
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, DeviceFile> _files = new();
     private long _nextHandle;
 
     public RegistrationTable Table { get; } = new();
     public Counters Counters { get; } = new();
 
     /// <summary>Opens a new file of the device.</summary>
-    public DeviceFile Open() => new((ulong)Interlocked.Increment(ref _nextHandle));
+    public DeviceFile Open()
+    {
+        var file = new DeviceFile((ulong)Interlocked.Increment(ref _nextHandle));
+        _files[file.Handle] = file;
+        return file;
+    }
+
+    /// <summary>The open file with this handle, if it is still open.</summary>
+    public DeviceFile? FindFile(ulong handle) => _files.TryGetValue(handle, out var file) ? file : null;
+
+    /// <summary>Files open now.</summary>
+    public int OpenFileCount => _files.Count;
+
+    /// <summary>Every monitor process of every open file, with how many registrations it holds now.</summary>
+    public List<MonitorSummary> Monitors()
+    {
+        var summaries = new List<MonitorSummary>();
+        foreach (var file in _files.Values)
+        {
+            lock (file.Gate)
+            {
+                foreach (var monitor in file.Monitors.Values)
+                    summaries.Add(new MonitorSummary(monitor.Tgid, file.Handle, file.ByTarget.Values.Count(r => r.Monitor == monitor)));
+            }
+        }
+        return summaries;
+    }
 
     /// <summary>KMONITOR_IOW_REGISTER from thread <paramref name="callerTid"/> (the thread in the request header).</summary>
     public int Register(DeviceFile file, int callerTid, KmonitorCmd cmd)
@@ -92,6 +119,7 @@ public sealed class KmonitorService
     /// <summary>The last close of a file: everything it registered goes.</summary>
     public void Release(DeviceFile file)
     {
+        _files.TryRemove(file.Handle, out _);
         Registration[] registrations;
         MonitorProcess[] monitors;
         lock (file.Gate)
@@ -238,3 +266,6 @@ public sealed class KmonitorService
         return 0;
     }
 }
+
+/// <summary>One monitor process as the status report shows it.</summary>
+public readonly record struct MonitorSummary(int Pid, ulong File, int Registrations);

@@ -2,11 +2,18 @@ using System.Runtime.InteropServices;
 using Kmonitor;
 using Kmonitor.Daemon;
 using Kmonitor.Daemon.Device;
+using Kmonitor.Daemon.Interop;
 using Kmonitor.Diagnostics;
 using Kmonitor.Fuse;
 
 // kmonitord: serves /dev/NAME until SIGTERM or SIGINT. Exit codes: 0 stopped cleanly,
 // 1 could not start (the log line says why), 2 bad command line.
+// `kmonitord status [--name NAME] [--json]` prints a running daemon's state.
+
+SignalDisposition.RestoreDefault(SignalDisposition.SIGINT);
+
+if (args.Length > 0 && args[0] == "status")
+    return StatusCommand.Run(args[1..]);
 
 DaemonOptions options;
 try
@@ -40,6 +47,7 @@ namespace Kmonitor.Daemon
             }
             IFrontEnd? frontEnd = null;
             KmonitorEngine? engine = null;
+            StatusSocket? status = null;
             var registrations = new List<PosixSignalRegistration>();
             try
             {
@@ -48,6 +56,9 @@ namespace Kmonitor.Daemon
                 engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes);
                 var device = new DeviceRequests(new KmonitorDevice(engine.Service));
                 frontEnd = ChooseFrontEnd(options, paths, device, gid);
+                string mode = frontEnd is CuseFrontEnd ? "cuse" : "fuse";
+                var service = engine.Service;
+                status = new StatusSocket(StatusSocket.PathFor(paths), () => StatusReport.Build(mode, paths.DevicePath, service));
                 engine.Start();
 
                 var stopping = frontEnd;
@@ -77,6 +88,7 @@ namespace Kmonitor.Daemon
                 foreach (var registration in registrations)
                     registration.Dispose();
                 frontEnd?.Dispose();
+                status?.Dispose();
                 engine?.Dispose();
             }
         }

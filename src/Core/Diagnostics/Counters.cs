@@ -16,9 +16,19 @@ public sealed class Counters
     public long Registers;
     public long Deregisters;
 
-    public override string ToString() =>
-        $"events received {Interlocked.Read(ref EventsReceived)}, matched {Interlocked.Read(ref EventsMatched)}, " +
-        $"notifications sent {Interlocked.Read(ref NotificationsSent)}, dropped: ENOBUFS {Interlocked.Read(ref DroppedNoBuffers)}, " +
-        $"ring full {Interlocked.Read(ref DroppedRingFull)}, EAGAIN {Interlocked.Read(ref DroppedQueueFull)}, " +
-        $"ESRCH {Interlocked.Read(ref DroppedMonitorGone)}";
+    /// <summary>Every counter under its status-report name, in a fixed order.</summary>
+    public IReadOnlyList<(string Name, long Value)> Snapshot() =>
+    [
+        ("events_received", Interlocked.Read(ref EventsReceived)),
+        ("events_matched", Interlocked.Read(ref EventsMatched)),
+        ("notifications_sent", Interlocked.Read(ref NotificationsSent)),
+        ("dropped_enobufs", Interlocked.Read(ref DroppedNoBuffers)),
+        ("dropped_ring_full", Interlocked.Read(ref DroppedRingFull)),
+        ("dropped_eagain", Interlocked.Read(ref DroppedQueueFull)),
+        ("dropped_esrch", Interlocked.Read(ref DroppedMonitorGone)),
+        ("registers", Interlocked.Read(ref Registers)),
+        ("deregisters", Interlocked.Read(ref Deregisters)),
+    ];
+
+    public override string ToString() => string.Join(", ", Snapshot().Select(c => $"{c.Name} {c.Value}"));
 }

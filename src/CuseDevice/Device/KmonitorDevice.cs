@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Kmonitor.Abi;
 using Kmonitor.Fuse;
 using Kmonitor.Interop;
@@ -11,16 +10,9 @@ namespace Kmonitor.Daemon.Device;
 /// </summary>
 public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
 {
-    private readonly ConcurrentDictionary<ulong, DeviceFile> _files = new();
-
-    /// <summary>Files open now.</summary>
-    public int OpenFiles => _files.Count;
-
     public int Open(int callerTid, uint openFlags, out ulong fh)
     {
-        var file = service.Open();
-        _files[file.Handle] = file;
-        fh = file.Handle;
+        fh = service.Open().Handle;
         return 0;
     }
 
@@ -28,7 +20,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
     {
         if (call.Cmd is not (KmonitorAbi.KMONITOR_IOW_REGISTER or KmonitorAbi.KMONITOR_IOW_DEREGISTER))
             return IoctlOutcome.Done(Errno.EINVAL); // as the original, and without asking for the argument
-        if (!_files.TryGetValue(call.Fh, out var file))
+        if (service.FindFile(call.Fh) is not DeviceFile file)
             return IoctlOutcome.Done(Errno.EBADF);
         if (call.Input.Length < KmonitorCmd.Size)
         {
@@ -46,7 +38,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
 
     public void Release(ulong fh)
     {
-        if (_files.TryRemove(fh, out var file))
+        if (service.FindFile(fh) is DeviceFile file)
             service.Release(file);
     }
 }

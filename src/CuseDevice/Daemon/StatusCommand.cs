@@ -1,0 +1,42 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Kmonitor.Daemon;
+
+/// <summary>`kmonitord status [--name NAME] [--json]`: asks a running daemon for its state.</summary>
+public static class StatusCommand
+{
+    public static int Run(string[] args)
+    {
+        string name = "kmonitor";
+        bool json = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--json": json = true; break;
+                case "--name" when i + 1 < args.Length: name = args[++i]; break;
+                default:
+                    Console.Error.WriteLine($"kmonitord status: unknown option '{args[i]}'\nusage: kmonitord status [--name NAME] [--json]");
+                    return 2;
+            }
+        }
+        string path = StatusSocket.PathFor(new DevicePaths(name));
+        byte[] report;
+        try
+        {
+            report = StatusSocket.Query(path);
+        }
+        catch (SocketException e)
+        {
+            Console.Error.WriteLine($"kmonitord status: no daemon answers on {path}: {e.Message}");
+            return 1;
+        }
+        if (json)
+            Console.WriteLine(Encoding.UTF8.GetString(report));
+        else
+            Console.Write(StatusReport.Format(JsonDocument.Parse(report).RootElement));
+        return 0;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net.Sockets;
+using Kmonitor.Diagnostics;
+
+namespace Kmonitor.Daemon;
+
+/// <summary>
+/// /run/kmonitor/NAME.sock: a Unix socket that answers every connection with the status report and
+/// closes it. Readable by root only (mode 0600): it names every monitor process.
+/// </summary>
+public sealed class StatusSocket : IDisposable
+{
+    private readonly Socket _listener;
+    private readonly string _path;
+    private readonly Func<byte[]> _report;
+    private readonly Thread _thread;
+
+    public static string PathFor(DevicePaths paths) => Path.Combine(paths.RunDirectory, paths.Name + ".sock");
+
+    public StatusSocket(string path, Func<byte[]> report)
+    {
+        _path = path;
+        _report = report;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Delete(path); // a socket file left by a daemon that was killed
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(path));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _listener.Listen(16);
+        _thread = new Thread(Serve) { IsBackground = true, Name = "kmonitor-status" };
+        _thread.Start();
+    }
+
+    private void Serve()
+    {
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = _listener.Accept();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return; // closed at shutdown
+            }
+            using (client)
+            {
+                try
+                {
+                    client.Send(_report());
+                }
+                catch (Exception e)
+                {
+                    Log.Warning($"status socket: {e.Message}");
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads a report from a running daemon's socket.</summary>
+    public static byte[] Query(string path)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(path));
+        using var stream = new NetworkStream(socket);
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return memory.ToArray();
+    }
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        try { File.Delete(_path); } catch (IOException) { }
+    }
+}

@@ -90,7 +90,7 @@ public sealed class KmonitorService
         // EXIT finds it; if it died before (a zombie), the EXIT may already have gone by, so the
         // notification is sent now. TryClaimExit keeps the two paths from both sending it.
         if (HasEnded(cmd.Pid, out int? exitCode))
-            EndTask(cmd.Pid, exitCode);
+            EndTask(cmd.Pid, exitCode, RegistrationTable.Now);
         return 0;
     }
 
@@ -167,19 +167,18 @@ public sealed class KmonitorService
     }
 
     /// <summary>
-    /// The task <paramref name="pid"/> has ended: every registration on it sends its exit
-    /// notifications (ABORT first when a signal killed it) exactly once and leaves the table,
-    /// so a later task with the same pid inherits nothing.
+    /// The task <paramref name="pid"/> ended at <paramref name="timestampNs"/>: every registration on
+    /// it sends its exit notifications (ABORT first when a signal killed it) exactly once and leaves
+    /// the table, so a later task with the same pid inherits nothing.
     /// </summary>
-    public void EndTask(int pid, int? exitCode, List<Match>? scratch = null)
+    public void EndTask(int pid, int? exitCode, ulong timestampNs, List<Match>? scratch = null)
     {
         var taken = scratch ?? new List<Match>();
         taken.Clear();
-        Table.TakeTarget(pid, taken);
+        Table.TakeTarget(pid, timestampNs, taken);
         if (taken.Count == 0)
             return;
         bool killed = exitCode is int code && TaskExitCode.IsKilledBySignal(code);
-        uint? liveUid = ProcTaskStatus.TryRead(pid, out var status) ? status.RealUid : null;
         foreach (var match in taken)
         {
             var registration = match.Registration;
@@ -189,11 +188,10 @@ public sealed class KmonitorService
             bool thread = registration.IsThreadTarget;
             int abortBit = thread ? KmonitorAbi.KMONITOR_THREAD_ABORT : KmonitorAbi.KMONITOR_PROCESS_ABORT;
             int exitBit = thread ? KmonitorAbi.KMONITOR_THREAD_EXIT : KmonitorAbi.KMONITOR_PROCESS_EXIT;
-            uint uid = liveUid ?? registration.TargetUid;
             if (killed && (match.Mask & abortBit) != 0)
-                Notify(match, abortBit, pid, uid);
+                Notify(match, abortBit, pid, registration.TargetUid);
             if ((match.Mask & exitBit) != 0)
-                Notify(match, exitBit, pid, uid);
+                Notify(match, exitBit, pid, registration.TargetUid);
         }
         taken.Clear();
     }

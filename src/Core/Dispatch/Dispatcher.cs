@@ -1,6 +1,5 @@
 using Kmonitor.Diagnostics;
 using Kmonitor.Events;
-using Kmonitor.Procfs;
 using Kmonitor.Registrations;
 
 namespace Kmonitor.Dispatch;
@@ -45,6 +44,11 @@ public sealed class Dispatcher : IDisposable
     /// <summary>Handles one event completely. Public so tests can drive the dispatcher without a thread.</summary>
     public void Dispatch(in ProcEvent ev)
     {
+        if (ev.What == ProcEventWhat.PROC_EVENT_UID)
+        {
+            _service.Table.UpdateUid(ev.Pid, ev.RealUid, ev.TimestampNs);
+            return;
+        }
         int count = EventMapper.Map(ev, _events);
         if (count == 0)
             return;
@@ -57,9 +61,9 @@ public sealed class Dispatcher : IDisposable
         {
             var kev = _events[i];
             _matches.Clear();
-            _service.Table.CollectMatches(kev.TaskPid, kev.Bit, _matches);
+            _service.Table.CollectMatches(kev.TaskPid, kev.Bit, ev.TimestampNs, _matches);
             if (kev.ProcessPid != kev.TaskPid)
-                _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, _matches);
+                _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
             SendAll(kev);
         }
     }
@@ -74,7 +78,7 @@ public sealed class Dispatcher : IDisposable
         if (_service.Table.HasTarget(ev.Pid))
         {
             Interlocked.Increment(ref _service.Counters.EventsMatched);
-            _service.EndTask(ev.Pid, ev.ExitCode, _matches);
+            _service.EndTask(ev.Pid, ev.ExitCode, ev.TimestampNs, _matches);
         }
         if (ev.Tgid == ev.Pid)
             return;
@@ -82,7 +86,7 @@ public sealed class Dispatcher : IDisposable
         {
             var kev = _events[i];
             _matches.Clear();
-            _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, _matches);
+            _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
             SendAll(kev);
         }
     }
@@ -92,10 +96,10 @@ public sealed class Dispatcher : IDisposable
         if (_matches.Count == 0)
             return;
         Interlocked.Increment(ref _service.Counters.EventsMatched);
-        // si_uid is the subject's real uid now; once /proc has let go of it, the target's uid at REGISTER.
-        uint? liveUid = ProcTaskStatus.TryRead(kev.SubjectPid, out var status) ? status.RealUid : null;
+        // si_uid: the registration's target uid, kept current by UID events. A forked child or a new
+        // thread starts with its parent's credentials, so it is theirs too.
         foreach (var match in _matches)
-            _service.Notify(match, kev.Bit, kev.SubjectPid, liveUid ?? match.Registration.TargetUid);
+            _service.Notify(match, kev.Bit, kev.SubjectPid, match.Registration.TargetUid);
         _matches.Clear();
     }
 

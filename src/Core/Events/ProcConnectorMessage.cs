@@ -22,9 +22,12 @@ public static class ProcConnectorMessage
 
     public const uint PROC_CN_MCAST_LISTEN = 1;
 
-    /// <summary>The event types the daemon asks the kernel's filter (Linux 6.6+) to send.</summary>
+    /// <summary>
+    /// The event types the daemon asks the kernel's filter (Linux 6.6+) to send: FORK, EXEC and EXIT
+    /// make the notifications; UID (rare: setuid and friends) keeps each registration's si_uid current.
+    /// </summary>
     public const uint SubscribedEvents =
-        (uint)(ProcEventWhat.PROC_EVENT_FORK | ProcEventWhat.PROC_EVENT_EXEC | ProcEventWhat.PROC_EVENT_EXIT);
+        (uint)(ProcEventWhat.PROC_EVENT_FORK | ProcEventWhat.PROC_EVENT_EXEC | ProcEventWhat.PROC_EVENT_EXIT | ProcEventWhat.PROC_EVENT_UID);
 
     /// <summary>
     /// Builds the LISTEN request. With <paramref name="useEventFilter"/> the payload is
@@ -95,6 +98,8 @@ public static class ProcConnectorMessage
             ProcEventWhat.PROC_EVENT_EXEC => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), 0, 0, 0),
             // exit: process_pid, process_tgid, exit_code, exit_signal, parent_pid, parent_tgid
             ProcEventWhat.PROC_EVENT_EXIT => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), I(data, 4), I(data, 5), I(data, 2)),
+            // id: process_pid, process_tgid, ruid, euid
+            ProcEventWhat.PROC_EVENT_UID => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), 0, 0, 0, (uint)I(data, 2)),
             _ => new ProcEvent(what, cpu, sequence, timestamp, 0, 0, 0, 0, 0),
         };
         return true;

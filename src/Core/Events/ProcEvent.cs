@@ -3,6 +3,7 @@ namespace Kmonitor.Events;
 /// <summary>
 /// One event of the netlink process connector (struct proc_event of linux/cn_proc.h), flattened:
 /// the listener copies these into the ring as they arrive, and the dispatcher reads them.
+/// TimestampNs is the kernel's ktime_get_ns() when the event happened (CLOCK_MONOTONIC).
 /// </summary>
 public readonly record struct ProcEvent(
     ProcEventWhat What,
@@ -13,7 +14,8 @@ public readonly record struct ProcEvent(
     int Tgid,
     int ParentPid,
     int ParentTgid,
-    int ExitCode)
+    int ExitCode,
+    uint RealUid = 0)
 {
     public static ProcEvent Fork(int parentPid, int parentTgid, int childPid, int childTgid) =>
         new(ProcEventWhat.PROC_EVENT_FORK, 0, 0, 0, childPid, childTgid, parentPid, parentTgid, 0);
@@ -23,6 +25,9 @@ public readonly record struct ProcEvent(
 
     public static ProcEvent Exit(int pid, int tgid, int exitCode) =>
         new(ProcEventWhat.PROC_EVENT_EXIT, 0, 0, 0, pid, tgid, 0, 0, exitCode);
+
+    public static ProcEvent Uid(int pid, int tgid, uint realUid) =>
+        new(ProcEventWhat.PROC_EVENT_UID, 0, 0, 0, pid, tgid, 0, 0, 0, realUid);
 }
 
 /// <summary>enum what of struct proc_event, under the kernel's names.</summary>

@@ -12,8 +12,29 @@ public sealed class Registration(int target, int targetTgid, uint targetUid, Dev
     /// <summary>The target's thread group when it registered: tells a process from a thread after it is gone.</summary>
     public int TargetTgid { get; } = targetTgid;
 
-    /// <summary>The target's real uid at REGISTER: si_uid when /proc no longer has the task.</summary>
-    public uint TargetUid { get; } = targetUid;
+    /// <summary>
+    /// The target's real uid (si_uid): read at REGISTER, then kept current by the connector's UID
+    /// events, so it is right even after the task has been reaped.
+    /// </summary>
+    public uint TargetUid { get; internal set; } = targetUid;
+
+    /// <summary>When the registration was made (CLOCK_MONOTONIC ns, the clock of proc_event.timestamp_ns).</summary>
+    public long CreatedAtNs { get; internal set; }
+
+    /// <summary>When its mask last changed.</summary>
+    public long ChangedAtNs { get; internal set; }
+
+    /// <summary>The bits that apply to events that happened before <see cref="ChangedAtNs"/>.</summary>
+    public int MaskBefore { get; internal set; }
+
+    /// <summary>
+    /// The mask that applies to an event stamped <paramref name="timestampNs"/>. Netlink events reach
+    /// the dispatcher a little after they happen; an event from before a REGISTER must not be reported
+    /// to it (the 2004 driver, called synchronously, never could), nor end it (a stale EXIT of an
+    /// earlier process with the same pid).
+    /// </summary>
+    public int MaskAt(ulong timestampNs) =>
+        (long)timestampNs >= ChangedAtNs ? Mask : (long)timestampNs >= CreatedAtNs ? MaskBefore : 0;
 
     public DeviceFile File { get; } = file;
 

@@ -33,11 +33,19 @@ public sealed class RegistrationTable
     /// <summary>The bucket of a target pid: the top 8 bits of pid × GOLDEN_RATIO_64.</summary>
     public static int BucketOf(int pid) => (int)(unchecked((ulong)(uint)pid * GoldenRatio64) >> (64 - BucketBits));
 
+    /// <summary>The clock of proc_event.timestamp_ns: CLOCK_MONOTONIC in nanoseconds (Stopwatch's on Linux).</summary>
+    public static long MonotonicNowNs() => System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>An event stamp newer than any registration: for callers that act on the present.</summary>
+    public const ulong Now = ulong.MaxValue >> 1;
+
     public void Add(Registration registration, int mask, int signal, MonitorProcess monitor)
     {
         var bucket = _buckets[BucketOf(registration.Target)];
         lock (bucket)
         {
+            registration.CreatedAtNs = registration.ChangedAtNs = MonotonicNowNs();
+            registration.MaskBefore = 0;
             registration.Mask = mask;
             registration.Signal = signal;
             registration.Monitor = monitor;
@@ -53,6 +61,9 @@ public sealed class RegistrationTable
     {
         lock (_buckets[BucketOf(registration.Target)])
         {
+            // Events already in flight keep only the bits that stay: new bits are for what happens from now on.
+            registration.MaskBefore = registration.Mask & mask;
+            registration.ChangedAtNs = MonotonicNowNs();
             registration.Mask = mask;
             registration.Signal = signal;
             registration.Monitor = monitor;
@@ -80,11 +91,11 @@ public sealed class RegistrationTable
     }
 
     /// <summary>
-    /// Adds to <paramref name="matches"/> every registration on <paramref name="pid"/> whose mask has
-    /// <paramref name="bit"/>, with the signal and monitor it has at this moment. Allocates nothing
-    /// once <paramref name="matches"/> has grown to its working size.
+    /// Adds to <paramref name="matches"/> every registration on <paramref name="pid"/> whose mask, for an
+    /// event stamped <paramref name="timestampNs"/>, has <paramref name="bit"/>; with the signal and
+    /// monitor it has at this moment. Allocates nothing once <paramref name="matches"/> has grown.
     /// </summary>
-    public void CollectMatches(int pid, int bit, List<Match> matches)
+    public void CollectMatches(int pid, int bit, ulong timestampNs, List<Match> matches)
     {
         var bucket = _buckets[BucketOf(pid)];
         lock (bucket)
@@ -93,25 +104,51 @@ public sealed class RegistrationTable
                 return;
             foreach (var registration in list)
             {
-                if ((registration.Mask & bit) != 0)
-                    matches.Add(new Match(registration, registration.Mask, registration.Signal, registration.Monitor));
+                int mask = registration.MaskAt(timestampNs);
+                if ((mask & bit) != 0)
+                    matches.Add(new Match(registration, mask, registration.Signal, registration.Monitor));
             }
         }
     }
 
-    /// <summary>Removes every registration on <paramref name="pid"/> (the task has ended) and returns them with their state.</summary>
-    public void TakeTarget(int pid, List<Match> taken)
+    /// <summary>
+    /// The task <paramref name="pid"/> ended at <paramref name="timestampNs"/>: removes the registrations
+    /// on it that were made before that, and returns them with the mask that applies.
+    /// </summary>
+    public void TakeTarget(int pid, ulong timestampNs, List<Match> taken)
     {
         var bucket = _buckets[BucketOf(pid)];
         lock (bucket)
         {
-            if (!bucket.ByTarget.Remove(pid, out var list))
+            if (!bucket.ByTarget.TryGetValue(pid, out var list))
+                return;
+            for (int i = list.Count - 1; i >= 0; i--)
+            {
+                var registration = list[i];
+                if ((long)timestampNs < registration.CreatedAtNs)
+                    continue; // made after this task ended: it is about a later task with the same pid
+                registration.Removed = true;
+                taken.Add(new Match(registration, registration.MaskAt(timestampNs), registration.Signal, registration.Monitor));
+                list.RemoveAt(i);
+                _count--;
+            }
+            if (list.Count == 0)
+                bucket.ByTarget.Remove(pid);
+        }
+    }
+
+    /// <summary>A task's real uid changed (the connector's UID event): registrations on it report the new one.</summary>
+    public void UpdateUid(int pid, uint realUid, ulong timestampNs)
+    {
+        var bucket = _buckets[BucketOf(pid)];
+        lock (bucket)
+        {
+            if (!bucket.ByTarget.TryGetValue(pid, out var list))
                 return;
             foreach (var registration in list)
             {
-                registration.Removed = true;
-                taken.Add(new Match(registration, registration.Mask, registration.Signal, registration.Monitor));
-                _count--;
+                if ((long)timestampNs >= registration.CreatedAtNs)
+                    registration.TargetUid = realUid;
             }
         }
     }

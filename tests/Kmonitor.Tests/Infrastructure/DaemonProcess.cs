@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Kmonitor.Daemon;
+
+namespace Kmonitor.Tests.Infrastructure;
+
+/// <summary>
+/// A real kmonitord on a device name of its own. Disposing stops it with SIGTERM and checks it left
+/// nothing behind; a daemon that will not stop is killed and its leftovers removed, so a failing
+/// test does not break the next one.
+/// </summary>
+public sealed class DaemonProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly SemaphoreSlim _logged = new(0);
+
+    public string Name { get; }
+    public DevicePaths Paths { get; }
+    public string DevicePath => Paths.DevicePath;
+    public int Pid => _process.Id;
+
+    private DaemonProcess(string name, Process process)
+    {
+        Name = name;
+        Paths = new DevicePaths(name);
+        _process = process;
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            _log.Enqueue(e.Data);
+            _logged.Release();
+        };
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Starts the daemon and waits until it says it is ready (the device is usable).</summary>
+    public static DaemonProcess Start(params string[] extraArgs) => Start(TestPaths.UniqueName(), extraArgs);
+
+    public static DaemonProcess Start(string name, params string[] extraArgs)
+    {
+        Root.Require();
+        var daemon = Launch(name, extraArgs);
+        try
+        {
+            daemon.WaitForLog("ready:", TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            daemon.Dispose();
+            throw;
+        }
+        return daemon;
+    }
+
+    /// <summary>Starts the daemon without waiting for anything (for tests of how it fails).</summary>
+    public static DaemonProcess Launch(string name, params string[] extraArgs)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(TestPaths.Daemon);
+        start.ArgumentList.Add("--name");
+        start.ArgumentList.Add(name);
+        foreach (var arg in extraArgs)
+            start.ArgumentList.Add(arg);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start kmonitord");
+        process.StandardOutput.Close();
+        return new DaemonProcess(name, process);
+    }
+
+    public IReadOnlyList<string> Log => [.. _log];
+
+    public string LogText => string.Join("\n", _log);
+
+    /// <summary>Waits for a log line containing <paramref name="text"/>; fails with the log if the daemon exits first.</summary>
+    public string WaitForLog(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var line = _log.FirstOrDefault(l => l.Contains(text));
+            if (line is not null)
+                return line;
+            if (_process.HasExited)
+            {
+                _process.WaitForExit();
+                line = _log.FirstOrDefault(l => l.Contains(text));
+                if (line is not null)
+                    return line;
+                throw new InvalidOperationException($"kmonitord exited ({_process.ExitCode}) before logging '{text}':\n{LogText}");
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"kmonitord did not log '{text}' within {timeout}:\n{LogText}");
+            _logged.Wait(100);
+        }
+    }
+
+    /// <summary>The daemon's status report, read from its status socket.</summary>
+    public JsonElement Status() =>
+        JsonDocument.Parse(StatusSocket.Query(StatusSocket.PathFor(Paths))).RootElement;
+
+    public int Registrations => Status().GetProperty("registrations").GetInt32();
+
+    public long Counter(string name) => Status().GetProperty("counters").GetProperty(name).GetInt64();
+
+    /// <summary>Polls the status until <paramref name="condition"/> holds; fails with the last status.</summary>
+    public void WaitForStatus(Func<JsonElement, bool> condition, string what, int timeoutMs = 15000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        JsonElement status;
+        while (!condition(status = Status()))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"timed out waiting for {what}; status:\n{status}");
+            Thread.Sleep(20);
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+            throw new TimeoutException($"kmonitord did not exit within {timeout}:\n{LogText}");
+        _process.WaitForExit(); // drains the log
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal) => Posix.Kill(_process.Id, signal);
+
+    /// <summary>SIGTERM, then the exit code.</summary>
+    public int Stop()
+    {
+        Signal(Posix.SIGTERM);
+        return WaitForExit(TimeSpan.FromSeconds(20));
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Signal(Posix.SIGTERM);
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(20)))
+                _process.Kill();
+        }
+        _process.WaitForExit();
+        Leftovers.Remove(Paths);
+        _process.Dispose();
+    }
+}
+
+/// <summary>What a daemon that was killed may leave on the machine, and its removal.</summary>
+public static class Leftovers
+{
+    public static List<string> Find(DevicePaths paths)
+    {
+        var found = new List<string>();
+        var link = new FileInfo(paths.DevicePath);
+        if (link.Exists || link.LinkTarget is not null)
+            found.Add(paths.DevicePath);
+        if (File.ReadAllText("/proc/self/mounts").Contains($" {paths.MountPoint} "))
+            found.Add($"mount {paths.MountPoint}");
+        if (Directory.Exists(paths.MountPoint))
+            found.Add(paths.MountPoint);
+        if (File.Exists(StatusSocket.PathFor(paths)))
+            found.Add(StatusSocket.PathFor(paths));
+        return found;
+    }
+
+    public static void Remove(DevicePaths paths)
+    {
+        try { File.Delete(paths.DevicePath); } catch (IOException) { }
+        if (File.ReadAllText("/proc/self/mounts").Contains($" {paths.MountPoint} "))
+            Posix.Umount(paths.MountPoint);
+        try { Directory.Delete(paths.MountPoint); } catch (IOException) { }
+        try { File.Delete(StatusSocket.PathFor(paths)); } catch (IOException) { }
+    }
+}

@@ -20,6 +20,15 @@ public sealed class KmonitorEngine : IDisposable
         Ring = new EventRing(bufferLength);
         _listener = new EventListener(Ring, Service.Counters, receiveBufferBytes);
         _dispatcher = new Dispatcher(Ring, Service);
+        Service.Watcher.ProcessGone += PostProcessGone;
+    }
+
+    /// <summary>Queues the watcher's report behind the events already in the ring, retrying while it is full.</summary>
+    private void PostProcessGone(Exits.WatchedProcess process, long seenAtNs)
+    {
+        var ev = ProcEvent.ProcessGone(process.Tgid, seenAtNs);
+        while (!Ring.TryWrite(ev))
+            Thread.Sleep(1);
     }
 
     public bool UsesEventFilter => _listener.UsesEventFilter;
@@ -28,12 +37,15 @@ public sealed class KmonitorEngine : IDisposable
     public void Start()
     {
         _dispatcher.Start();
+        Service.Watcher.Start();
         _listener.Start();
     }
 
     public void Dispose()
     {
         _listener.Dispose();
+        Service.Watcher.Dispose();
         _dispatcher.Dispose();
+        Service.Dispose();
     }
 }

@@ -13,7 +13,7 @@ namespace Kmonitor;
 /// and close of a file, and the delivery of notifications for the events the dispatcher matches.
 /// Every public method returns 0 or the positive errno the caller's ioctl should fail with.
 /// </summary>
-public sealed class KmonitorService
+public sealed class KmonitorService : IDisposable
 {
     private readonly RateLimiter _queueFullLog = new(TimeSpan.FromSeconds(5));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, DeviceFile> _files = new();
@@ -21,6 +21,9 @@ public sealed class KmonitorService
 
     public RegistrationTable Table { get; } = new();
     public Counters Counters { get; } = new();
+
+    /// <summary>The pidfds of registered target processes.</summary>
+    public Exits.ProcessWatcher Watcher { get; } = new();
 
     /// <summary>Opens a new file of the device.</summary>
     public DeviceFile Open()
@@ -80,6 +83,14 @@ public sealed class KmonitorService
             else
             {
                 registration = new Registration(cmd.Pid, target.Tgid, target.RealUid, file);
+                if (!registration.IsThreadTarget)
+                {
+                    // The pidfd binds the registration to this process, not to its number.
+                    error = Watcher.Acquire(cmd.Pid, out var process);
+                    if (error != 0)
+                        return error == Errno.EINVAL ? Errno.ESRCH : error;
+                    registration.Process = process;
+                }
                 file.ByTarget[cmd.Pid] = registration;
                 Table.Add(registration, cmd.Type, cmd.Signal, monitor);
             }
@@ -89,7 +100,7 @@ public sealed class KmonitorService
         // Checked after the registration is in the table: if the target dies from here on, the netlink
         // EXIT finds it; if it died before (a zombie), the EXIT may already have gone by, so the
         // notification is sent now. TryClaimExit keeps the two paths from both sending it.
-        if (HasEnded(cmd.Pid, out int? exitCode))
+        if (HasEnded(registration, out int? exitCode))
             EndTask(cmd.Pid, exitCode, RegistrationTable.Now);
         return 0;
     }
@@ -105,7 +116,8 @@ public sealed class KmonitorService
             if (mask == 0)
             {
                 file.ByTarget.Remove(cmd.Pid);
-                Table.Remove(registration);
+                if (Table.Remove(registration))
+                    Retire(registration);
             }
             else
             {
@@ -131,7 +143,10 @@ public sealed class KmonitorService
             file.Monitors.Clear();
         }
         foreach (var registration in registrations)
-            Table.Remove(registration);
+        {
+            if (Table.Remove(registration))
+                Retire(registration);
+        }
         foreach (var monitor in monitors)
             monitor.Dispose();
     }
@@ -183,6 +198,7 @@ public sealed class KmonitorService
         {
             var registration = match.Registration;
             ForgetInFile(registration);
+            Retire(registration);
             if (!registration.TryClaimExit())
                 continue;
             bool thread = registration.IsThreadTarget;
@@ -196,17 +212,33 @@ public sealed class KmonitorService
         taken.Clear();
     }
 
-    /// <summary>Whether a task has ended: gone from /proc, a dead thread, or a process whose every thread is a zombie.</summary>
-    private static bool HasEnded(int pid, out int? exitCode)
+    /// <summary>
+    /// Whether a registration's target has ended: for a process, every one of its threads (its pidfd
+    /// says so); for a thread, itself (gone from /proc, or dead).
+    /// </summary>
+    private static bool HasEnded(Registration registration, out int? exitCode)
     {
+        int pid = registration.Target;
         exitCode = null;
-        if (!ProcTaskStatus.TryRead(pid, out var status))
-            return true;
-        bool ended = status.HasExited && (status.Tgid != pid || status.Threads <= 1);
+        bool ended = registration.Process is { } process
+            ? process.HasExited
+            : !ProcTaskStatus.TryRead(pid, out var status) || status.HasExited;
         if (ended)
             exitCode = TaskExitCode.TryRead(pid);
         return ended;
     }
+
+    /// <summary>A registration has left the table: let go of what it held. Called once, by whoever removed it.</summary>
+    private void Retire(Registration registration)
+    {
+        if (registration.Process is { } process)
+        {
+            registration.Process = null;
+            Watcher.Release(process);
+        }
+    }
+
+    public void Dispose() => Watcher.Dispose();
 
     private void DropMonitor(MonitorProcess monitor)
     {
@@ -225,7 +257,10 @@ public sealed class KmonitorService
                 file.Monitors.Remove(monitor.Tgid);
         }
         foreach (var registration in dropped)
-            Table.Remove(registration);
+        {
+            if (Table.Remove(registration))
+                Retire(registration);
+        }
         monitor.Dispose();
         if (dropped.Count > 0)
             Log.Info($"{monitor} has exited: dropped its {dropped.Count} registrations");

@@ -13,6 +13,7 @@ public sealed class Counters
     public long DroppedRingFull;         // events the listener could not put into a full ring
     public long DroppedQueueFull;        // EAGAIN from pidfd_send_signal: the monitor's signal queue is full
     public long DroppedMonitorGone;      // ESRCH from pidfd_send_signal: the monitor has exited
+    public long ExitsFromPidfd;          // exits reported by the pidfd watcher because netlink did not
     public long Registers;
     public long Deregisters;
 
@@ -26,6 +27,7 @@ public sealed class Counters
         ("dropped_ring_full", Interlocked.Read(ref DroppedRingFull)),
         ("dropped_eagain", Interlocked.Read(ref DroppedQueueFull)),
         ("dropped_esrch", Interlocked.Read(ref DroppedMonitorGone)),
+        ("exits_from_pidfd", Interlocked.Read(ref ExitsFromPidfd)),
         ("registers", Interlocked.Read(ref Registers)),
         ("deregisters", Interlocked.Read(ref Deregisters)),
     ];

@@ -49,6 +49,11 @@ public sealed class Dispatcher : IDisposable
             _service.Table.UpdateUid(ev.Pid, ev.RealUid, ev.TimestampNs);
             return;
         }
+        if (ev.What == ProcEventWhat.KMONITORD_PROCESS_GONE)
+        {
+            DispatchProcessGone(ev);
+            return;
+        }
         int count = EventMapper.Map(ev, _events);
         if (count == 0)
             return;
@@ -69,26 +74,48 @@ public sealed class Dispatcher : IDisposable
     }
 
     /// <summary>
-    /// An exit ends the registrations on the task itself (sent exactly once each, see
-    /// <see cref="KmonitorService.EndTask"/>); registrations on its process, when the task is one of
-    /// its other threads, get THREAD_ABORT/THREAD_EXIT like any other event.
+    /// A task exited. Registrations on a thread end with it; registrations on its process hear
+    /// THREAD_ABORT/THREAD_EXIT like any other event. Registrations on the process end when its last
+    /// thread has exited, which its pidfd tells: the kernel sends this event after the exit is
+    /// complete (exit_notify comes before proc_exit_connector), so by now the pidfd is readable if
+    /// this was the last thread. A leader that leaves with pthread_exit while others run does not
+    /// end its process.
     /// </summary>
     private void DispatchExit(in ProcEvent ev, int count)
     {
-        if (_service.Table.HasTarget(ev.Pid))
+        if (ev.Tgid != ev.Pid)
+        {
+            if (_service.Table.HasTarget(ev.Pid))
+            {
+                Interlocked.Increment(ref _service.Counters.EventsMatched);
+                _service.EndTask(ev.Pid, ev.ExitCode, ev.TimestampNs, _matches);
+            }
+            for (int i = 0; i < count; i++)
+            {
+                var kev = _events[i];
+                _matches.Clear();
+                _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
+                SendAll(kev);
+            }
+        }
+        if (_service.Table.HasTarget(ev.Tgid) && _service.Watcher.Find(ev.Tgid) is { HasExited: true })
         {
             Interlocked.Increment(ref _service.Counters.EventsMatched);
-            _service.EndTask(ev.Pid, ev.ExitCode, ev.TimestampNs, _matches);
+            // This thread was the last: its exit code is the process's (group_exit_code for exit_group).
+            _service.EndTask(ev.Tgid, ev.ExitCode, ev.TimestampNs, _matches);
         }
-        if (ev.Tgid == ev.Pid)
+    }
+
+    /// <summary>
+    /// The pidfd watcher saw a process end and the netlink path has not reported it: its events were
+    /// lost (a full socket buffer or ring). Report it now, with the exit code /proc still has.
+    /// </summary>
+    private void DispatchProcessGone(in ProcEvent ev)
+    {
+        if (!_service.Table.HasTarget(ev.Pid))
             return;
-        for (int i = 0; i < count; i++)
-        {
-            var kev = _events[i];
-            _matches.Clear();
-            _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
-            SendAll(kev);
-        }
+        Interlocked.Increment(ref _service.Counters.ExitsFromPidfd);
+        _service.EndTask(ev.Pid, Procfs.TaskExitCode.TryRead(ev.Pid), ev.TimestampNs, _matches);
     }
 
     private void SendAll(in KmonitorEvent kev)

@@ -26,6 +26,9 @@ public readonly record struct ProcEvent(
     public static ProcEvent Exit(int pid, int tgid, int exitCode) =>
         new(ProcEventWhat.PROC_EVENT_EXIT, 0, 0, 0, pid, tgid, 0, 0, exitCode);
 
+    public static ProcEvent ProcessGone(int tgid, long seenAtNs) =>
+        new(ProcEventWhat.KMONITORD_PROCESS_GONE, 0, 0, (ulong)seenAtNs, tgid, tgid, 0, 0, 0);
+
     public static ProcEvent Uid(int pid, int tgid, uint realUid) =>
         new(ProcEventWhat.PROC_EVENT_UID, 0, 0, 0, pid, tgid, 0, 0, 0, realUid);
 }
@@ -44,4 +47,10 @@ public enum ProcEventWhat : uint
     PROC_EVENT_NONZERO_EXIT = 0x20000000,
     PROC_EVENT_COREDUMP = 0x40000000,
     PROC_EVENT_EXIT = 0x80000000,
+
+    /// <summary>
+    /// Not the kernel's: posted into the ring by the pidfd watcher when a watched process has
+    /// exited, so an exit whose netlink event was lost is still reported, in order with the rest.
+    /// </summary>
+    KMONITORD_PROCESS_GONE = 0x00010000,
 }

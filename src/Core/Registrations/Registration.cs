@@ -55,5 +55,8 @@ public sealed class Registration(int target, int targetTgid, uint targetUid, Dev
 
     public bool IsThreadTarget => Target != TargetTgid;
 
+    /// <summary>For a process target: its pidfd, which says when the whole thread group is gone.</summary>
+    public Exits.WatchedProcess? Process { get; internal set; }
+
     public override string ToString() => $"registration of target {Target} mask 0x{Mask:X2} signal {Signal} by {Monitor}";
 }

@@ -128,4 +128,22 @@ public class EventKindTests(DaemonFixture fixture) : DeviceTest(fixture), IClass
         other.Exit(0);
         AssertNothingQueued(client, fd);
     }
+
+    [Fact]
+    public void PROCESS_EXIT_waits_for_the_last_thread_when_the_leader_leaves_with_pthread_exit()
+    {
+        var (client, fd) = Monitor();
+        var target = Target(Nobody);
+        client.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_EXIT | KMONITOR_THREAD_EXIT);
+        int tid = int.Parse(target.Ok("leaderexit")[0]); // the leader is now a zombie; tid runs on
+        AssertNothingQueued(client, fd);
+        var late = Own(new KmClient());
+        int lateFd = late.Open(Daemon.DevicePath);
+        Assert.Equal("ok", late.Register(lateFd, target.Pid, KMONITOR_PROCESS_EXIT)); // still a live process
+        target.Process.StandardInput.WriteLine("endall");
+        target.Process.StandardInput.Flush();
+        Assert.Equal(Expected(tid, KMONITOR_THREAD_EXIT), client.Expect());
+        Assert.Equal(Expected(target.Pid, KMONITOR_PROCESS_EXIT), client.Expect());
+        Assert.Equal(Expected(target.Pid, KMONITOR_PROCESS_EXIT), late.Expect());
+    }
 }

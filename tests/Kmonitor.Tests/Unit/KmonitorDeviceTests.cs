@@ -6,9 +6,11 @@ using Kmonitor.Interop;
 namespace Kmonitor.Tests.Unit;
 
 /// <summary>How ioctls are decoded before they reach the service: no kernel call is involved.</summary>
-public class KmonitorDeviceTests
+public sealed class KmonitorDeviceTests : IDisposable
 {
     private readonly KmonitorService _service = new();
+
+    public void Dispose() => _service.Dispose();
 
     private IoctlOutcome Ioctl(uint cmd, byte[] input, bool unrestricted, ulong? fh = null)
     {

@@ -1,0 +1,170 @@
+using System.Runtime.InteropServices;
+using Kmonitor.Diagnostics;
+using Kmonitor.Interop;
+
+namespace Kmonitor.Exits;
+
+/// <summary>
+/// Holds a pidfd for every registered target process and watches them all with epoll. The netlink
+/// EXIT event is the normal path; this is the backstop that makes an exit impossible to lose: when
+/// a pidfd turns readable, <see cref="ProcessGone"/> is raised after a short grace period, by which
+/// time the connector's own events for that exit have normally been dispatched already.
+/// </summary>
+public sealed unsafe class ProcessWatcher : IDisposable
+{
+    /// <summary>How long the netlink path gets to report an exit before the pidfd path does.</summary>
+    public static readonly TimeSpan GracePeriod = TimeSpan.FromMilliseconds(100);
+
+    private readonly object _gate = new();
+    private readonly Dictionary<int, WatchedProcess> _current = [];   // the live process of each pid
+    private readonly Dictionary<ulong, WatchedProcess> _byId = [];    // everything epoll watches
+    private readonly FileDescriptorHandle _epoll;
+    private readonly Thread _thread;
+    private readonly List<(WatchedProcess Process, long Due)> _pending = [];
+    private ulong _nextId;
+    private volatile bool _stopping;
+
+    /// <summary>Raised on the watcher's thread, with the time the exit was seen (CLOCK_MONOTONIC ns).</summary>
+    public event Action<WatchedProcess, long>? ProcessGone;
+
+    public ProcessWatcher()
+    {
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            throw new PlatformNotSupportedException("the epoll_event layout is only declared for x86-64");
+        int fd = Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
+        if (fd < 0)
+            throw KmonitorException.FromErrno("epoll_create1", Errno.Last);
+        _epoll = new FileDescriptorHandle(fd);
+        _thread = new Thread(Run) { Name = "kmonitor-pidfd-watcher", IsBackground = true };
+    }
+
+    /// <summary>Processes watched now.</summary>
+    public int Count { get { lock (_gate) return _byId.Count; } }
+
+    public void Start() => _thread.Start();
+
+    /// <summary>
+    /// A reference to the process <paramref name="tgid"/> for one more registration; opens its pidfd
+    /// the first time. Returns the errno of pidfd_open on failure (ESRCH: no such process;
+    /// EINVAL: not a thread-group leader).
+    /// </summary>
+    public int Acquire(int tgid, out WatchedProcess? process)
+    {
+        lock (_gate)
+        {
+            if (_current.TryGetValue(tgid, out process) && !process.HasExited)
+            {
+                process.References++;
+                return 0;
+            }
+            int fd = Pidfd.pidfd_open(tgid, 0);
+            if (fd < 0)
+            {
+                process = null;
+                return Errno.Last;
+            }
+            process = new WatchedProcess(tgid, new FileDescriptorHandle(fd), ++_nextId) { References = 1 };
+            var ev = new EpollEvent { Events = Epoll.EPOLLIN, Data = process.Id };
+            if (Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_ADD, fd, &ev) != 0)
+            {
+                int errno = Errno.Last;
+                process.Pidfd.Dispose();
+                process = null;
+                return errno;
+            }
+            _current[tgid] = process; // a dead process with this pid stays in _byId until released
+            _byId[process.Id] = process;
+            return 0;
+        }
+    }
+
+    /// <summary>One registration less; the pidfd closes with the last one.</summary>
+    public void Release(WatchedProcess process)
+    {
+        lock (_gate)
+        {
+            if (--process.References > 0)
+                return;
+            if (_byId.Remove(process.Id))
+                Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, process.Pidfd.Fd, null);
+            if (_current.TryGetValue(process.Tgid, out var current) && current == process)
+                _current.Remove(process.Tgid);
+            _pending.RemoveAll(p => p.Process == process);
+            process.Pidfd.Dispose();
+        }
+    }
+
+    /// <summary>The watched live (or just exited) process with this pid, if any.</summary>
+    public WatchedProcess? Find(int tgid)
+    {
+        lock (_gate)
+            return _current.TryGetValue(tgid, out var process) ? process : null;
+    }
+
+    private void Run()
+    {
+        const int MaxEvents = 64;
+        var events = stackalloc EpollEvent[MaxEvents];
+        while (!_stopping)
+        {
+            int timeout = NextTimeoutMs();
+            int n = Epoll.epoll_wait(_epoll.Fd, events, MaxEvents, timeout);
+            if (n < 0 && Errno.Last != Errno.EINTR)
+            {
+                Log.Error($"epoll_wait on pidfds failed: {Errno.Describe(Errno.Last)}; exits are reported from netlink only");
+                return;
+            }
+            long now = Registrations.RegistrationTable.MonotonicNowNs();
+            lock (_gate)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    if (!_byId.TryGetValue(events[i].Data, out var process))
+                        continue;
+                    // Readable stays readable: stop watching it, and report it after the grace period.
+                    Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, process.Pidfd.Fd, null);
+                    _pending.Add((process, now + (long)GracePeriod.TotalNanoseconds));
+                }
+            }
+            RaiseDue(now);
+        }
+    }
+
+    private int NextTimeoutMs()
+    {
+        lock (_gate)
+        {
+            if (_pending.Count == 0)
+                return 250; // also how often a stop is noticed
+            long wait = _pending.Min(p => p.Due) - Registrations.RegistrationTable.MonotonicNowNs();
+            return (int)Math.Clamp(wait / 1_000_000 + 1, 0, 250);
+        }
+    }
+
+    private void RaiseDue(long now)
+    {
+        List<(WatchedProcess Process, long Due)> due;
+        lock (_gate)
+        {
+            due = _pending.FindAll(p => p.Due <= now);
+            _pending.RemoveAll(p => p.Due <= now);
+        }
+        foreach (var (process, dueAt) in due)
+            ProcessGone?.Invoke(process, dueAt - (long)GracePeriod.TotalNanoseconds);
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        if (_thread.IsAlive)
+            _thread.Join();
+        lock (_gate)
+        {
+            foreach (var process in _byId.Values)
+                process.Pidfd.Dispose();
+            _byId.Clear();
+            _current.Clear();
+        }
+        _epoll.Dispose();
+    }
+}

@@ -60,6 +60,7 @@ public sealed class KmonitorService : IDisposable
         if (cmd.Pid <= 0 || cmd.Type == 0 || (cmd.Type & ~KmonitorAbi.AllEvents) != 0
             || cmd.Signal < KmonitorAbi.MinSignal || cmd.Signal > KmonitorAbi.MaxSignal)
             return Errno.EINVAL;
+        long readAt = RegistrationTable.MonotonicNowNs();
         if (!ProcTaskStatus.TryRead(cmd.Pid, out var target))
             return Errno.ESRCH;
         if (!ProcTaskStatus.TryRead(callerTid, out var caller))
@@ -86,7 +87,8 @@ public sealed class KmonitorService : IDisposable
                 if (!registration.IsThreadTarget)
                 {
                     // The pidfd binds the registration to this process, not to its number.
-                    error = Watcher.Acquire(cmd.Pid, out var process);
+                    int liveTasks = target.Threads - (target.HasExited ? 1 : 0); // a leader gone with pthread_exit stays listed
+                    error = Watcher.Acquire(cmd.Pid, liveTasks, readAt, out var process);
                     if (error != 0)
                         return error == Errno.EINVAL ? Errno.ESRCH : error;
                     registration.Process = process;

@@ -62,6 +62,8 @@ public sealed class Dispatcher : IDisposable
             DispatchExit(ev, count);
             return;
         }
+        if (ev.What == ProcEventWhat.PROC_EVENT_FORK && ev.Pid != ev.Tgid && _service.Table.HasTarget(ev.Tgid))
+            _service.Watcher.Find(ev.Tgid)?.CountTask(+1, ev.TimestampNs);
         for (int i = 0; i < count; i++)
         {
             var kev = _events[i];
@@ -75,11 +77,11 @@ public sealed class Dispatcher : IDisposable
 
     /// <summary>
     /// A task exited. Registrations on a thread end with it; registrations on its process hear
-    /// THREAD_ABORT/THREAD_EXIT like any other event. Registrations on the process end when its last
-    /// thread has exited, which its pidfd tells: the kernel sends this event after the exit is
-    /// complete (exit_notify comes before proc_exit_connector), so by now the pidfd is readable if
-    /// this was the last thread. A leader that leaves with pthread_exit while others run does not
-    /// end its process.
+    /// THREAD_ABORT/THREAD_EXIT like any other event. Registrations on the process end once its
+    /// last thread's exit has been handled (<see cref="Exits.WatchedProcess.IsComplete"/>: every
+    /// counted task reported, and the pidfd readable, which it is by the time the kernel sends the
+    /// last EXIT, since exit_notify comes before proc_exit_connector). A leader that leaves with
+    /// pthread_exit while others run does not end its process.
     /// </summary>
     private void DispatchExit(in ProcEvent ev, int count)
     {
@@ -98,7 +100,10 @@ public sealed class Dispatcher : IDisposable
                 SendAll(kev);
             }
         }
-        if (_service.Table.HasTarget(ev.Tgid) && _service.Watcher.Find(ev.Tgid) is { HasExited: true })
+        if (!_service.Table.HasTarget(ev.Tgid) || _service.Watcher.Find(ev.Tgid) is not { } process)
+            return;
+        process.CountTask(-1, ev.TimestampNs);
+        if (process.IsComplete)
         {
             Interlocked.Increment(ref _service.Counters.EventsMatched);
             // This thread was the last: its exit code is the process's (group_exit_code for exit_group).

@@ -48,7 +48,8 @@ public sealed unsafe class ProcessWatcher : IDisposable
     /// the first time. Returns the errno of pidfd_open on failure (ESRCH: no such process;
     /// EINVAL: not a thread-group leader).
     /// </summary>
-    public int Acquire(int tgid, out WatchedProcess? process)
+    /// <param name="liveTasks">Its live threads, read from /proc at <paramref name="countedSinceNs"/>.</param>
+    public int Acquire(int tgid, int liveTasks, long countedSinceNs, out WatchedProcess? process)
     {
         lock (_gate)
         {
@@ -64,6 +65,7 @@ public sealed unsafe class ProcessWatcher : IDisposable
                 return Errno.Last;
             }
             process = new WatchedProcess(tgid, new FileDescriptorHandle(fd), ++_nextId) { References = 1 };
+            process.InitializeLiveTasks(liveTasks, countedSinceNs);
             var ev = new EpollEvent { Events = Epoll.EPOLLIN, Data = process.Id };
             if (Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_ADD, fd, &ev) != 0)
             {

@@ -18,6 +18,35 @@ public sealed class WatchedProcess(int tgid, FileDescriptorHandle pidfd, ulong i
     /// <summary>Registrations holding it; guarded by the watcher's lock.</summary>
     internal int References;
 
+    private int _liveTasks;
+
+    /// <summary>Events stamped before this (CLOCK_MONOTONIC ns) were already counted in the /proc reading.</summary>
+    public long CountedSinceNs { get; internal set; }
+
+    /// <summary>
+    /// Threads (the leader included) not yet reported exited: read from /proc at REGISTER, then +1 per
+    /// THREAD_CREATE and -1 per EXIT event stamped after the reading. The pidfd says the group is
+    /// gone; this says that every EXIT event of it has been handled, since events from different
+    /// CPUs can be handled in another order than they happened.
+    /// </summary>
+    public int LiveTasks => Volatile.Read(ref _liveTasks);
+
+    internal void InitializeLiveTasks(int count, long countedSinceNs)
+    {
+        CountedSinceNs = countedSinceNs;
+        Volatile.Write(ref _liveTasks, count);
+    }
+
+    /// <summary>Counts a thread created (+1) or a task exited (-1), if the event is newer than the reading.</summary>
+    public void CountTask(int delta, ulong timestampNs)
+    {
+        if ((long)timestampNs >= CountedSinceNs)
+            Interlocked.Add(ref _liveTasks, delta);
+    }
+
+    /// <summary>The process has ended and every exit of it has been seen: time to report PROCESS_EXIT.</summary>
+    public bool IsComplete => LiveTasks <= 0 && HasExited;
+
     /// <summary>True once the whole thread group has exited.</summary>
     public unsafe bool HasExited
     {

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -782,6 +783,14 @@ static bool case_deregister_silences(struct ctx *c, char *why)
  * Closing a file drops its registrations and only its own: the same
  * target is watched through a second file, which is closed before the
  * target exits; only the first file's signal may arrive.
+ *
+ * In kmonitord's FUSE mode the kernel sends the release of a file in the
+ * background, so close() returns before the daemon has dropped anything.
+ * The release is queued before close() returns and the daemon answers in
+ * order, so any later ioctl on the device is a barrier: the DEREGISTER
+ * below (of a pid with no registration, hence EINVAL) returns only after
+ * the release has been handled. The 2004 driver, and CUSE mode, release
+ * synchronously and need no barrier.
  */
 static bool case_close_drops(struct ctx *c, char *why)
 {
@@ -807,7 +816,10 @@ static bool case_close_drops(struct ctx *c, char *why)
 		       0, "REGISTER on the second file", why);
 	if (close(fd2) < 0 && ok)
 		ok = fail(why, "close: %s", strerror(errno));
-	ok = ok && target_send(&t, T_EXIT, why) &&
+	ok = ok && expect_rc(kreq(c->fd, KMONITOR_IOW_DEREGISTER, INT_MAX,
+				  KMONITOR_PROCESS_EXIT, keep),
+			     EINVAL, "barrier DEREGISTER after close", why) &&
+	     target_send(&t, T_EXIT, why) &&
 	     expect_event(c, &set, keep, t.pid, KMONITOR_PROCESS_EXIT, why) &&
 	     expect_quiet(&set, "from a closed file", why);
 	target_cleanup(c, &t);

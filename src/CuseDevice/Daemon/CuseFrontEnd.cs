@@ -13,6 +13,9 @@ namespace Kmonitor.Daemon;
 public sealed class CuseFrontEnd : IFrontEnd
 {
     public const string CuseControlPath = "/dev/cuse";
+
+    /// <summary>Exists while systemd-udevd runs.</summary>
+    private const string UdevControlSocket = "/run/udev/control";
     private readonly DevicePaths _paths;
     private readonly FuseChannel _channel;
     private readonly FuseSession _session;
@@ -55,9 +58,17 @@ public sealed class CuseFrontEnd : IFrontEnd
             }
             Thread.Sleep(5);
         }
-        if (FileOwnership.chown(_paths.DevicePath, 0, _gid) != 0)
-            Log.Warning($"chown {_paths.DevicePath}: {Errno.Describe(Errno.Last)}");
-        File.SetUnixFileMode(_paths.DevicePath, (UnixFileMode)_modeBits);
+        if (File.Exists(UdevControlSocket))
+        {
+            // udev is running: its rule (udev/99-kmonitor.rules) owns the node's group and mode.
+            Log.Info($"udev is running: it sets the owner and mode of {_paths.DevicePath} (install udev/99-kmonitor.rules)");
+        }
+        else
+        {
+            if (FileOwnership.chown(_paths.DevicePath, 0, _gid) != 0)
+                Log.Warning($"chown {_paths.DevicePath}: {Errno.Describe(Errno.Last)}");
+            File.SetUnixFileMode(_paths.DevicePath, (UnixFileMode)_modeBits);
+        }
         ready();
     }
 

@@ -14,6 +14,8 @@ public static class StaleDevice
     {
         var device = new FileInfo(paths.DevicePath);
         bool deviceExists = device.Exists || device.LinkTarget is not null || Directory.Exists(paths.DevicePath);
+        if (Directory.Exists($"/sys/class/cuse/{paths.Name}"))
+            throw new KmonitorException($"{paths.DevicePath} is already served by a running kmonitord (CUSE device {paths.Name})");
         if (deviceExists)
         {
             if (device.LinkTarget != paths.MountedFile)

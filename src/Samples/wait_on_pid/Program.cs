@@ -29,8 +29,12 @@ if (KmonitorIoctl.Register(file, cmd) is int errno and not 0)
     return 1;
 }
 
-// UnixSignal counts signals that arrive before the wait, so an exit that has already been
-// reported is not missed. Closing the file (at exit) drops the registration.
-exited.WaitOne();
+// UnixSignal counts every signal, even one that comes before the wait; but its wait only hears of
+// a signal through a pipe it sets up inside the wait, so one that lands earlier (the target may
+// exit the moment REGISTER returns) is counted and never wakes it. So: look at the count, and sleep
+// in UnixSignal.WaitAny between looks. (Not WaitOne(int): on .NET that is WaitHandle's own, which
+// knows nothing of UnixSignal.) Closing the file (at exit) drops the registration.
+while (!exited.IsSet)
+    UnixSignal.WaitAny([exited], 250);
 Console.WriteLine($"{pid} exited");
 return 0;

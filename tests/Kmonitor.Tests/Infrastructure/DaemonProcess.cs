@@ -37,9 +37,9 @@ public sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>Starts the daemon and waits until it says it is ready (the device is usable).</summary>
-    public static DaemonProcess Start(params string[] extraArgs) => Start(TestPaths.UniqueName(), extraArgs);
+    public static DaemonProcess Start(params string[] extraArgs) => StartNamed(TestPaths.UniqueName(), extraArgs);
 
-    public static DaemonProcess Start(string name, params string[] extraArgs)
+    public static DaemonProcess StartNamed(string name, params string[] extraArgs)
     {
         Root.Require();
         var daemon = Launch(name, extraArgs);
@@ -101,6 +101,9 @@ public sealed class DaemonProcess : IDisposable
         JsonDocument.Parse(StatusSocket.Query(StatusSocket.PathFor(Paths))).RootElement;
 
     public int Registrations => Status().GetProperty("registrations").GetInt32();
+
+    /// <summary>"fuse" or "cuse": how this daemon serves its device.</summary>
+    public string Mode => Status().GetProperty("mode").GetString()!;
 
     public long Counter(string name) => Status().GetProperty("counters").GetProperty(name).GetInt64();
 

@@ -5,7 +5,8 @@ namespace Kmonitor.Tests.Integration;
 /// <summary>One daemon shared by the tests of a class (they run one after another).</summary>
 public sealed class DaemonFixture : IDisposable
 {
-    public DaemonProcess Daemon { get; } = DaemonProcess.Start();
+    // Debug level: a failing test's message can show every notification the daemon sent.
+    public DaemonProcess Daemon { get; } = DaemonProcess.Start("--log-level", "debug");
 
     public void Dispose() => Daemon.Dispose();
 }

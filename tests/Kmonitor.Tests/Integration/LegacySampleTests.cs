@@ -17,7 +17,7 @@ public class LegacySampleTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
         return Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
     }
 
-    private static (int ExitCode, string Output) Finish(Process process, int timeoutMs)
+    private (int ExitCode, string Output) Finish(Process process, int timeoutMs)
     {
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -25,7 +25,7 @@ public class LegacySampleTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            throw new TimeoutException($"{process.StartInfo.FileName} did not finish within {timeoutMs} ms:\n{stdout.Result}\n{stderr.Result}");
+            throw new TimeoutException($"{process.StartInfo.FileName} did not finish within {timeoutMs} ms:\n{stdout.Result}\n{stderr.Result}\ndaemon log:\n{Daemon.LogText}");
         }
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
@@ -53,7 +53,7 @@ public class LegacySampleTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
         WaitRegistered(waiter);
         Assert.False(waiter.HasExited);
         target.Exit(0);
-        var (code, output) = Finish(waiter, 10_000);
+        var (code, output) = Finish(waiter, 30_000);
         Assert.True(code == 0, output);
     }
 
@@ -61,13 +61,20 @@ public class LegacySampleTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
     public void The_documentation_example_compiled_against_the_header_returns_when_its_target_exits()
     {
         // The example opens /dev/kmonitor itself. In a mount namespace of its own, /dev is a tmpfs
-        // holding only that name, pointing at this test's daemon; the machine's /dev is untouched.
+        // holding only that name, for this test's daemon; the machine's /dev is untouched. In FUSE
+        // mode the name is a link to the mounted file, in CUSE mode a node with the device's numbers.
         var target = Target();
-        string script = $"mount -t tmpfs none /dev && ln -s {Daemon.Paths.MountedFile} /dev/kmonitor && exec {TestPaths.Native("doc_example")} {target.Pid}";
+        string device = Daemon.DevicePath;
+        string script =
+            $"real=$(readlink -f {device}); " +
+            "if [ -c \"$real\" ]; then set -- $(stat -c '%t %T' \"$real\"); " +
+            "mount -t tmpfs none /dev && mknod /dev/kmonitor c $((0x$1)) $((0x$2)); " +
+            "else mount -t tmpfs none /dev && ln -s \"$real\" /dev/kmonitor; fi && " +
+            $"exec {TestPaths.Native("doc_example")} {target.Pid}";
         using var example = Run("unshare", "--mount", "--propagation", "private", "sh", "-c", script);
         WaitRegistered(example);
         target.Exit(0);
-        var (code, output) = Finish(example, 10_000);
+        var (code, output) = Finish(example, 30_000);
         Assert.True(code == 0, output);
     }
 
@@ -82,7 +89,7 @@ public class LegacySampleTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
         root.ExitChild(child, 0);
         root.Reap(child);
         root.Exit(0);
-        var (code, output) = Finish(monitor, 10_000);
+        var (code, output) = Finish(monitor, 30_000);
         Assert.True(code == 0, output);
         Assert.Contains($"fork {child}", output);
         Assert.Contains($"exit {child}", output);
@@ -96,7 +103,7 @@ public class LegacySampleTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
         using var waiter = Run("dotnet", TestPaths.WaitOnPidSample, target.Pid.ToString(), Daemon.DevicePath);
         WaitRegistered(waiter);
         target.Exit(0);
-        var (code, output) = Finish(waiter, 15_000);
+        var (code, output) = Finish(waiter, 60_000);
         Assert.True(code == 0, output);
         Assert.Contains($"{target.Pid} exited", output);
     }

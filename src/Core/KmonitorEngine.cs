@@ -18,14 +18,19 @@ public sealed class KmonitorEngine : IDisposable
     public KmonitorEngine(int bufferLength, int receiveBufferBytes)
     {
         Ring = new EventRing(bufferLength);
-        _listener = new EventListener(Ring, Service.Counters, receiveBufferBytes);
+        _listener = new EventListener(Ring, Service.Counters, receiveBufferBytes, Service.RequestResync);
         _dispatcher = new Dispatcher(Ring, Service);
         Service.Watcher.ProcessGone += PostProcessGone;
+        Service.Watcher.MonitorGone += Service.DropMonitor;
     }
 
-    /// <summary>Queues the watcher's report behind the events already in the ring, retrying while it is full.</summary>
+    /// <summary>
+    /// Queues the watcher's report behind the events already in the ring (a marker in the ring, the
+    /// process itself beside it), retrying while the ring is full.
+    /// </summary>
     private void PostProcessGone(Exits.WatchedProcess process, long seenAtNs)
     {
+        Service.EnqueueGone(process);
         var ev = ProcEvent.ProcessGone(process.Tgid, seenAtNs);
         while (!Ring.TryWrite(ev))
             Thread.Sleep(1);

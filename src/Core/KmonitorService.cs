@@ -22,8 +22,21 @@ public sealed class KmonitorService : IDisposable
     public RegistrationTable Table { get; } = new();
     public Counters Counters { get; } = new();
 
-    /// <summary>The pidfds of registered target processes.</summary>
+    /// <summary>The pidfds of registered target processes and of monitors.</summary>
     public Exits.ProcessWatcher Watcher { get; } = new();
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Exits.WatchedProcess> _gone = new();
+    private int _resyncRequested;
+
+    /// <summary>The watcher saw a process end; the dispatcher reports it when it reaches the marker event.</summary>
+    public void EnqueueGone(Exits.WatchedProcess process) => _gone.Enqueue(process);
+
+    public bool TryDequeueGone(out Exits.WatchedProcess? process) => _gone.TryDequeue(out process);
+
+    /// <summary>Asks the dispatcher for a <see cref="Resync"/> once it has caught up.</summary>
+    public void RequestResync() => Volatile.Write(ref _resyncRequested, 1);
+
+    public bool TakeResyncRequest() => Interlocked.Exchange(ref _resyncRequested, 0) == 1;
 
     /// <summary>Opens a new file of the device.</summary>
     public DeviceFile Open()
@@ -48,7 +61,7 @@ public sealed class KmonitorService : IDisposable
             lock (file.Gate)
             {
                 foreach (var monitor in file.Monitors.Values)
-                    summaries.Add(new MonitorSummary(monitor.Tgid, file.Handle, file.ByTarget.Values.Count(r => r.Monitor == monitor)));
+                    summaries.Add(new MonitorSummary(monitor.Tgid, file.Handle, file.ByTarget.Values.Count(r => r.Monitor == monitor), monitor.QueueFullDrops));
             }
         }
         return summaries;
@@ -150,7 +163,10 @@ public sealed class KmonitorService : IDisposable
                 Retire(registration);
         }
         foreach (var monitor in monitors)
+        {
+            Watcher.UnwatchMonitor(monitor);
             monitor.Dispose();
+        }
     }
 
     /// <summary>
@@ -173,9 +189,11 @@ public sealed class KmonitorService : IDisposable
         }
         else if (error == Errno.EAGAIN)
         {
-            long total = Interlocked.Increment(ref Counters.DroppedQueueFull);
+            // The monitor does not collect its signals: count it and go on; nothing here ever waits for it.
+            Interlocked.Increment(ref Counters.DroppedQueueFull);
+            long dropped = match.Monitor.CountQueueFull();
             if (_queueFullLog.TryAcquire())
-                Log.Warning($"{match.Monitor}: its queue of pending signals is full (RLIMIT_SIGPENDING); {total} notifications dropped so far");
+                Log.Warning($"{match.Monitor}: its queue of pending signals is full (RLIMIT_SIGPENDING); {dropped} of its notifications dropped so far");
         }
         else
         {
@@ -188,11 +206,13 @@ public sealed class KmonitorService : IDisposable
     /// it sends its exit notifications (ABORT first when a signal killed it) exactly once and leaves
     /// the table, so a later task with the same pid inherits nothing.
     /// </summary>
-    public void EndTask(int pid, int? exitCode, ulong timestampNs, List<Match>? scratch = null)
+    /// <param name="boundTo">When given, only the registrations held by this process instance (a pid may
+    /// already belong to another process when a late report comes).</param>
+    public void EndTask(int pid, int? exitCode, ulong timestampNs, List<Match>? scratch = null, Exits.WatchedProcess? boundTo = null)
     {
         var taken = scratch ?? new List<Match>();
         taken.Clear();
-        Table.TakeTarget(pid, timestampNs, taken);
+        Table.TakeTarget(pid, timestampNs, taken, boundTo);
         if (taken.Count == 0)
             return;
         bool killed = exitCode is int code && TaskExitCode.IsKilledBySignal(code);
@@ -242,7 +262,32 @@ public sealed class KmonitorService : IDisposable
 
     public void Dispose() => Watcher.Dispose();
 
-    private void DropMonitor(MonitorProcess monitor)
+    /// <summary>
+    /// After events were lost (a full socket buffer or ring): every registered target is checked, and
+    /// the ones that have ended are reported now. Process targets are told by their pidfd, threads by
+    /// /proc. Returns how many tasks it found ended.
+    /// </summary>
+    public int Resync(List<Match>? scratch = null)
+    {
+        var targets = Table.Targets();
+        int ended = 0;
+        foreach (var (pid, process) in targets)
+        {
+            bool gone = process is not null
+                ? process.HasExited
+                : !ProcTaskStatus.TryRead(pid, out var status) || status.HasExited;
+            if (!gone)
+                continue;
+            ended++;
+            EndTask(pid, TaskExitCode.TryRead(pid), RegistrationTable.Now, scratch, boundTo: process);
+        }
+        Interlocked.Increment(ref Counters.Resyncs);
+        Interlocked.Add(ref Counters.ExitsFromResync, ended);
+        return ended;
+    }
+
+    /// <summary>A monitor process has exited: everything it registered goes, and its pidfd closes.</summary>
+    public void DropMonitor(MonitorProcess monitor)
     {
         var file = monitor.File;
         var dropped = new List<Registration>();
@@ -263,9 +308,10 @@ public sealed class KmonitorService : IDisposable
             if (Table.Remove(registration))
                 Retire(registration);
         }
+        Watcher.UnwatchMonitor(monitor);
         monitor.Dispose();
-        if (dropped.Count > 0)
-            Log.Info($"{monitor} has exited: dropped its {dropped.Count} registrations");
+        if (dropped.Count > 0 && Log.IsEnabled(LogLevel.Debug))
+            Log.Debug($"{monitor} has exited: dropped its {dropped.Count} registrations");
     }
 
     private static void ForgetInFile(Registration registration)
@@ -298,9 +344,10 @@ public sealed class KmonitorService : IDisposable
         }
         monitor = opened!;
         file.Monitors[tgid] = monitor;
+        Watcher.WatchMonitor(monitor);
         return 0;
     }
 }
 
 /// <summary>One monitor process as the status report shows it.</summary>
-public readonly record struct MonitorSummary(int Pid, ulong File, int Registrations);
+public readonly record struct MonitorSummary(int Pid, ulong File, int Registrations, long DroppedQueueFull);

@@ -14,6 +14,9 @@
  *                                 new thread, joined before answering)
  *   wait MS                    -> sig SIGNO CODE PID UID INT / timeout
  *   pid                        -> ok PID
+ *   forkhold                   -> ok CHILDPID      a child that inherits every
+ *                                 open file and holds it until killed (so
+ *                                 the files outlive this monitor; kill it)
  *   quit                       -> ok, then exit 0 (EOF exits 0 too)
  *
  * Failures answer "err NAME" (errno symbol) or "err NUMBER"; a malformed
@@ -312,6 +315,34 @@ static bool try_open(char *line)
 	return true;
 }
 
+/*
+ * A child that keeps copies of all our descriptors, so the device files
+ * stay open after this process dies. It only leaves when killed.
+ */
+static void do_forkhold(void)
+{
+	pid_t child = fork();
+
+	if (child < 0) {
+		reply_err(errno);
+		return;
+	}
+	if (child == 0) {
+		/* Keep the device files, not the test's pipes: whoever reads
+		 * our stdout must see its end when we die. */
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		for (;;)
+			pause();
+	}
+	printf("ok %d\n", (int)child);
+}
+
 /* Returns false when the command asks us to stop. */
 static bool dispatch(char *line)
 {
@@ -342,6 +373,8 @@ static bool dispatch(char *line)
 		do_wait(argc, argv + 1);
 	else if (!strcmp(argv[0], "pid") && argc == 0)
 		printf("ok %d\n", (int)getpid());
+	else if (!strcmp(argv[0], "forkhold") && argc == 0)
+		do_forkhold();
 	else if (!strcmp(argv[0], "quit") && argc == 0) {
 		printf("ok\n");
 		return false;

@@ -14,6 +14,10 @@ public sealed class Counters
     public long DroppedQueueFull;        // EAGAIN from pidfd_send_signal: the monitor's signal queue is full
     public long DroppedMonitorGone;      // ESRCH from pidfd_send_signal: the monitor has exited
     public long ExitsFromPidfd;          // exits reported by the pidfd watcher because netlink did not
+    public long EventsLost;              // events the kernel dropped, from per-CPU sequence gaps (an upper bound with the event filter)
+    public long OverflowEpisodes;        // bursts of ENOBUFS or ring-full drops, each logged once
+    public long Resyncs;                 // checks of every registered target after an overflow
+    public long ExitsFromResync;         // ended targets a resync found
     public long Registers;
     public long Deregisters;
 
@@ -28,6 +32,10 @@ public sealed class Counters
         ("dropped_eagain", Interlocked.Read(ref DroppedQueueFull)),
         ("dropped_esrch", Interlocked.Read(ref DroppedMonitorGone)),
         ("exits_from_pidfd", Interlocked.Read(ref ExitsFromPidfd)),
+        ("events_lost", Interlocked.Read(ref EventsLost)),
+        ("overflow_episodes", Interlocked.Read(ref OverflowEpisodes)),
+        ("resyncs", Interlocked.Read(ref Resyncs)),
+        ("exits_from_resync", Interlocked.Read(ref ExitsFromResync)),
         ("registers", Interlocked.Read(ref Registers)),
         ("deregisters", Interlocked.Read(ref Deregisters)),
     ];

@@ -25,18 +25,38 @@ public sealed class Dispatcher : IDisposable
 
     public void Start() => _thread.Start();
 
+    /// <summary>A resync waits for the ring to drain (so it does not overtake events already received), but not longer than this.</summary>
+    private const long MaxResyncDelayMs = 1000;
+
     private void Run()
     {
-        while (_ring.TryRead(out var ev, Timeout.Infinite))
+        long resyncWanted = 0;
+        while (true)
         {
-            try
+            bool got = _ring.TryRead(out var ev, resyncWanted != 0 ? 50 : 250);
+            if (got)
             {
-                Dispatch(ev);
+                try
+                {
+                    Dispatch(ev);
+                }
+                catch (Exception e)
+                {
+                    // One bad event must not stop every later notification.
+                    Log.Error($"dispatching {ev.What} of {ev.Pid} failed: {e.GetType().Name}: {e.Message}");
+                }
             }
-            catch (Exception e)
+            else if (_ring.IsCompleted)
             {
-                // One bad event must not stop every later notification.
-                Log.Error($"dispatching {ev.What} of {ev.Pid} failed: {e.GetType().Name}: {e.Message}");
+                return;
+            }
+            if (resyncWanted == 0 && _service.TakeResyncRequest())
+                resyncWanted = Environment.TickCount64;
+            if (resyncWanted != 0 && (_ring.Count == 0 || Environment.TickCount64 - resyncWanted > MaxResyncDelayMs))
+            {
+                resyncWanted = 0;
+                int ended = _service.Resync(_matches);
+                Log.Info($"resynchronised after the overflow: checked every registered target, {ended} had ended unreported");
             }
         }
     }
@@ -117,10 +137,12 @@ public sealed class Dispatcher : IDisposable
     /// </summary>
     private void DispatchProcessGone(in ProcEvent ev)
     {
-        if (!_service.Table.HasTarget(ev.Pid))
+        if (!_service.TryDequeueGone(out var process) || !_service.Table.HasTarget(process!.Tgid))
             return;
-        Interlocked.Increment(ref _service.Counters.ExitsFromPidfd);
-        _service.EndTask(ev.Pid, Procfs.TaskExitCode.TryRead(ev.Pid), ev.TimestampNs, _matches);
+        int before = _service.Table.Count;
+        _service.EndTask(process.Tgid, Procfs.TaskExitCode.TryRead(process.Tgid), Registrations.RegistrationTable.Now, _matches, boundTo: process);
+        if (_service.Table.Count != before)
+            Interlocked.Increment(ref _service.Counters.ExitsFromPidfd);
     }
 
     private void SendAll(in KmonitorEvent kev)

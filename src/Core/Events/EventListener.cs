@@ -14,14 +14,16 @@ public sealed class EventListener : IDisposable
     private readonly EventRing _ring;
     private readonly Counters _counters;
     private readonly Thread _thread;
-    private readonly RateLimiter _ringFullLog = new(TimeSpan.FromSeconds(5));
+    private readonly OverflowTracker _overflow;
     private volatile bool _stopping;
 
-    public EventListener(EventRing ring, Counters counters, int receiveBufferBytes)
+    /// <param name="requestResync">Called (on the listener's thread) when an overflow episode ends.</param>
+    public EventListener(EventRing ring, Counters counters, int receiveBufferBytes, Action requestResync)
     {
         _ring = ring;
         _counters = counters;
         _socket = ProcConnectorSocket.Open(receiveBufferBytes, ReceiveTimeoutMs);
+        _overflow = new OverflowTracker(counters, _socket.UsesEventFilter, requestResync);
         _thread = new Thread(Run) { Name = "kmonitor-listener", IsBackground = true };
     }
 
@@ -44,14 +46,14 @@ public sealed class EventListener : IDisposable
             }
             else if (n == -Errno.ENOBUFS)
             {
-                long total = Interlocked.Increment(ref _counters.DroppedNoBuffers);
-                Log.Warning($"netlink receive buffer overflowed: the kernel dropped process events (overflow #{total})");
+                _overflow.NoBuffers(); // logged once per episode, by Tick
             }
             else if (n < 0)
             {
                 Log.Error($"netlink receive failed: {Errno.Describe(-n)}; listener stops");
                 break;
             }
+            _overflow.Tick();
         }
         _ring.Complete();
     }
@@ -59,12 +61,9 @@ public sealed class EventListener : IDisposable
     private void OnEvent(in ProcEvent ev)
     {
         Interlocked.Increment(ref _counters.EventsReceived);
+        _overflow.Observe(ev);
         if (!_ring.TryWrite(ev))
-        {
-            long total = Interlocked.Increment(ref _counters.DroppedRingFull);
-            if (_ringFullLog.TryAcquire())
-                Log.Warning($"event ring full ({_ring.Capacity} events, see --buffer-length): {total} events dropped so far");
-        }
+            _overflow.RingFull(); // logged once per episode, by Tick
     }
 
     private readonly struct RingSink(EventListener owner) : IProcEventSink

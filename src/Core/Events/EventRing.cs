@@ -23,6 +23,9 @@ public sealed class EventRing
 
     public int Count { get { lock (_gate) return _count; } }
 
+    /// <summary>True once <see cref="Complete"/> was called and every event has been read.</summary>
+    public bool IsCompleted { get { lock (_gate) return _completed && _count == 0; } }
+
     /// <summary>Adds an event; false when the ring is full (the event is lost and the caller counts it).</summary>
     public bool TryWrite(in ProcEvent ev)
     {

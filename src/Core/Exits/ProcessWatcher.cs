@@ -17,7 +17,8 @@ public sealed unsafe class ProcessWatcher : IDisposable
 
     private readonly object _gate = new();
     private readonly Dictionary<int, WatchedProcess> _current = [];   // the live process of each pid
-    private readonly Dictionary<ulong, WatchedProcess> _byId = [];    // everything epoll watches
+    private readonly Dictionary<ulong, WatchedProcess> _byId = [];    // every target process epoll watches
+    private readonly Dictionary<ulong, Registrations.MonitorProcess> _monitors = [];  // and every monitor
     private readonly FileDescriptorHandle _epoll;
     private readonly Thread _thread;
     private readonly List<(WatchedProcess Process, long Due)> _pending = [];
@@ -26,6 +27,12 @@ public sealed unsafe class ProcessWatcher : IDisposable
 
     /// <summary>Raised on the watcher's thread, with the time the exit was seen (CLOCK_MONOTONIC ns).</summary>
     public event Action<WatchedProcess, long>? ProcessGone;
+
+    /// <summary>Raised on the watcher's thread when a monitor process has exited: its registrations can go.</summary>
+    public event Action<Registrations.MonitorProcess>? MonitorGone;
+
+    /// <summary>Monitor ids have this bit set in epoll's data, target ids do not.</summary>
+    private const ulong MonitorBit = 1UL << 63;
 
     public ProcessWatcher()
     {
@@ -96,6 +103,40 @@ public sealed unsafe class ProcessWatcher : IDisposable
         }
     }
 
+    /// <summary>Watches a monitor's pidfd, so that a monitor that dies loses its registrations at once.</summary>
+    public void WatchMonitor(Registrations.MonitorProcess monitor)
+    {
+        lock (_gate)
+        {
+            ulong id = ++_nextId | MonitorBit;
+            var ev = new EpollEvent { Events = Epoll.EPOLLIN, Data = id };
+            if (Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_ADD, monitor.Pidfd.Fd, &ev) != 0)
+            {
+                Log.Warning($"cannot watch {monitor}: {Errno.Describe(Errno.Last)}; its registrations go when a signal to it fails");
+                return;
+            }
+            monitor.WatchId = id;
+            _monitors[id] = monitor;
+        }
+    }
+
+    /// <summary>Stops watching a monitor, before its pidfd is closed.</summary>
+    public void UnwatchMonitor(Registrations.MonitorProcess monitor)
+    {
+        lock (_gate)
+        {
+            if (monitor.WatchId != 0 && _monitors.Remove(monitor.WatchId))
+                Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, monitor.Pidfd.Fd, null);
+            monitor.WatchId = 0;
+        }
+    }
+
+    /// <summary>Target processes and monitors watched now.</summary>
+    public (int Targets, int Monitors) Watched
+    {
+        get { lock (_gate) return (_byId.Count, _monitors.Count); }
+    }
+
     /// <summary>The watched live (or just exited) process with this pid, if any.</summary>
     public WatchedProcess? Find(int tgid)
     {
@@ -117,16 +158,32 @@ public sealed unsafe class ProcessWatcher : IDisposable
                 return;
             }
             long now = Registrations.RegistrationTable.MonotonicNowNs();
+            List<Registrations.MonitorProcess>? goneMonitors = null;
             lock (_gate)
             {
                 for (int i = 0; i < n; i++)
                 {
+                    if ((events[i].Data & MonitorBit) != 0)
+                    {
+                        if (_monitors.Remove(events[i].Data, out var monitor))
+                        {
+                            Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, monitor.Pidfd.Fd, null);
+                            monitor.WatchId = 0;
+                            (goneMonitors ??= []).Add(monitor);
+                        }
+                        continue;
+                    }
                     if (!_byId.TryGetValue(events[i].Data, out var process))
                         continue;
                     // Readable stays readable: stop watching it, and report it after the grace period.
                     Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, process.Pidfd.Fd, null);
                     _pending.Add((process, now + (long)GracePeriod.TotalNanoseconds));
                 }
+            }
+            if (goneMonitors is not null)
+            {
+                foreach (var monitor in goneMonitors)
+                    MonitorGone?.Invoke(monitor);
             }
             RaiseDue(now);
         }
@@ -165,6 +222,7 @@ public sealed unsafe class ProcessWatcher : IDisposable
             foreach (var process in _byId.Values)
                 process.Pidfd.Dispose();
             _byId.Clear();
+            _monitors.Clear();
             _current.Clear();
         }
         _epoll.Dispose();

@@ -12,6 +12,16 @@ public sealed class MonitorProcess : IDisposable
     public DeviceFile File { get; }
     public FileDescriptorHandle Pidfd { get; }
 
+    /// <summary>Its entry in the pidfd watcher, or 0 when not watched.</summary>
+    internal ulong WatchId;
+
+    private long _queueFullDrops;
+
+    /// <summary>Notifications dropped because its queue of pending signals was full (EAGAIN).</summary>
+    public long QueueFullDrops => Interlocked.Read(ref _queueFullDrops);
+
+    internal long CountQueueFull() => Interlocked.Increment(ref _queueFullDrops);
+
     private MonitorProcess(int tgid, DeviceFile file, FileDescriptorHandle pidfd)
     {
         Tgid = tgid;

@@ -115,7 +115,7 @@ public sealed class RegistrationTable
     /// The task <paramref name="pid"/> ended at <paramref name="timestampNs"/>: removes the registrations
     /// on it that were made before that, and returns them with the mask that applies.
     /// </summary>
-    public void TakeTarget(int pid, ulong timestampNs, List<Match> taken)
+    public void TakeTarget(int pid, ulong timestampNs, List<Match> taken, Exits.WatchedProcess? boundTo = null)
     {
         var bucket = _buckets[BucketOf(pid)];
         lock (bucket)
@@ -127,6 +127,8 @@ public sealed class RegistrationTable
                 var registration = list[i];
                 if ((long)timestampNs < registration.CreatedAtNs)
                     continue; // made after this task ended: it is about a later task with the same pid
+                if (boundTo is not null && registration.Process != boundTo)
+                    continue; // held by another process that has the pid now
                 registration.Removed = true;
                 taken.Add(new Match(registration, registration.MaskAt(timestampNs), registration.Signal, registration.Monitor));
                 list.RemoveAt(i);
@@ -135,6 +137,24 @@ public sealed class RegistrationTable
             if (list.Count == 0)
                 bucket.ByTarget.Remove(pid);
         }
+    }
+
+    /// <summary>Every target pid in the table, with the process instance its registrations hold (for a resync).</summary>
+    public List<(int Pid, Exits.WatchedProcess? Process)> Targets()
+    {
+        var targets = new List<(int, Exits.WatchedProcess?)>();
+        foreach (var bucket in _buckets)
+        {
+            lock (bucket)
+            {
+                foreach (var (pid, list) in bucket.ByTarget)
+                {
+                    foreach (var process in list.Select(r => r.Process).Distinct())
+                        targets.Add((pid, process));
+                }
+            }
+        }
+        return targets;
     }
 
     /// <summary>A task's real uid changed (the connector's UID event): registrations on it report the new one.</summary>

@@ -17,6 +17,9 @@ public static class StatusReport
             json.WriteString("device", device);
             json.WriteNumber("registrations", service.Table.Count);
             json.WriteNumber("open_files", service.OpenFileCount);
+            var (targets, monitors) = service.Watcher.Watched;
+            json.WriteNumber("watched_processes", targets);
+            json.WriteNumber("watched_monitors", monitors);
             json.WriteStartObject("counters");
             foreach (var (name, value) in service.Counters.Snapshot())
                 json.WriteNumber(name, value);
@@ -28,6 +31,7 @@ public static class StatusReport
                 json.WriteNumber("pid", monitor.Pid);
                 json.WriteNumber("file", monitor.File);
                 json.WriteNumber("registrations", monitor.Registrations);
+                json.WriteNumber("dropped_eagain", monitor.DroppedQueueFull);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -43,14 +47,15 @@ public static class StatusReport
         text.AppendLine($"device         {status.GetProperty("device").GetString()} ({status.GetProperty("mode").GetString()} mode, daemon pid {status.GetProperty("pid").GetInt32()})");
         text.AppendLine($"registrations  {status.GetProperty("registrations").GetInt32()}");
         text.AppendLine($"open files     {status.GetProperty("open_files").GetInt32()}");
+        text.AppendLine($"pidfds         {status.GetProperty("watched_processes").GetInt32()} target processes, {status.GetProperty("watched_monitors").GetInt32()} monitors");
         text.AppendLine();
         text.AppendLine("counter                  value");
         foreach (var counter in status.GetProperty("counters").EnumerateObject())
             text.AppendLine($"{counter.Name,-24} {counter.Value.GetInt64()}");
         text.AppendLine();
-        text.AppendLine("monitor pid  file  registrations");
+        text.AppendLine("monitor pid  file  registrations  dropped (queue full)");
         foreach (var monitor in status.GetProperty("monitors").EnumerateArray())
-            text.AppendLine($"{monitor.GetProperty("pid").GetInt32(),11}  {monitor.GetProperty("file").GetUInt64(),4}  {monitor.GetProperty("registrations").GetInt32(),13}");
+            text.AppendLine($"{monitor.GetProperty("pid").GetInt32(),11}  {monitor.GetProperty("file").GetUInt64(),4}  {monitor.GetProperty("registrations").GetInt32(),13}  {monitor.GetProperty("dropped_eagain").GetInt64(),20}");
         return text.ToString();
     }
 }

@@ -55,4 +55,30 @@ public class CleanupTests(DaemonFixture fixture) : DeviceTest(fixture), IClassFi
         target.Exit(0);
         Assert.Equal(41, client.Expect().Signo);
     }
+
+    [Fact]
+    public void A_monitor_that_dies_while_its_child_holds_the_file_loses_its_registrations_at_once()
+    {
+        var client = Own(new KmClient());
+        int monitorPid = client.Pid;
+        int fd = client.Open(Daemon.DevicePath);
+        var target = Target();
+        client.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_EXIT | KMONITOR_PROCESS_EXEC);
+        int holder = int.Parse(client.Ok("forkhold")[0]);
+        long esrchBefore = Daemon.Counter("dropped_esrch");
+        try
+        {
+            client.Kill();
+            // No event happens to the target: the daemon learns of the death from the monitor's pidfd.
+            Daemon.WaitForStatus(s => RegistrationsOf(monitorPid) == 0
+                && !s.GetProperty("monitors").EnumerateArray().Any(m => m.GetProperty("pid").GetInt32() == monitorPid),
+                "the dead monitor's registrations to go while its child keeps the file open");
+            target.Exec(); // and nothing is sent for the target any more
+            Assert.Equal(esrchBefore, Daemon.Counter("dropped_esrch")); // no signal was even tried
+        }
+        finally
+        {
+            Posix.Kill(holder, Posix.SIGKILL);
+        }
+    }
 }

@@ -12,11 +12,12 @@ public sealed class KmonitorEngine : IDisposable
     private readonly EventListener _listener;
     private readonly Dispatcher _dispatcher;
 
-    public KmonitorService Service { get; } = new();
+    public KmonitorService Service { get; }
     public EventRing Ring { get; }
 
-    public KmonitorEngine(int bufferLength, int receiveBufferBytes)
+    public KmonitorEngine(int bufferLength, int receiveBufferBytes, ServiceOptions? options = null)
     {
+        Service = new KmonitorService(options);
         Ring = new EventRing(bufferLength);
         _listener = new EventListener(Ring, Service.Counters, receiveBufferBytes, Service.RequestResync);
         _dispatcher = new Dispatcher(Ring, Service);

@@ -4,6 +4,7 @@ using Kmonitor.Events;
 using Kmonitor.Interop;
 using Kmonitor.Procfs;
 using Kmonitor.Registrations;
+using Kmonitor.Security;
 using Kmonitor.Signals;
 
 namespace Kmonitor;
@@ -13,8 +14,12 @@ namespace Kmonitor;
 /// and close of a file, and the delivery of notifications for the events the dispatcher matches.
 /// Every public method returns 0 or the positive errno the caller's ioctl should fail with.
 /// </summary>
-public sealed class KmonitorService : IDisposable
+public sealed class KmonitorService(ServiceOptions? options = null) : IDisposable
 {
+    public ServiceOptions Options { get; } = options ?? new ServiceOptions();
+    private readonly RateLimiter _refusalLog = new(TimeSpan.FromSeconds(5));
+    private readonly Dictionary<uint, int> _perUid = [];
+
     private readonly RateLimiter _queueFullLog = new(TimeSpan.FromSeconds(5));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, DeviceFile> _files = new();
     private long _nextHandle;
@@ -73,21 +78,26 @@ public sealed class KmonitorService : IDisposable
         if (cmd.Pid <= 0 || cmd.Type == 0 || (cmd.Type & ~KmonitorAbi.AllEvents) != 0
             || cmd.Signal < KmonitorAbi.MinSignal || cmd.Signal > KmonitorAbi.MaxSignal)
             return Errno.EINVAL;
-        long readAt = RegistrationTable.MonotonicNowNs();
-        if (!ProcTaskStatus.TryRead(cmd.Pid, out var target))
-            return Errno.ESRCH;
         if (!ProcTaskStatus.TryRead(callerTid, out var caller))
             return Errno.ESRCH; // the calling thread is gone: nobody is left to answer
+        // The caller names the target as its own pid namespace sees it.
+        if (ToDaemonPid(callerTid, caller, cmd.Pid) is not int pid)
+            return Errno.ESRCH;
+        long readAt = RegistrationTable.MonotonicNowNs();
+        if (!ProcTaskStatus.TryRead(pid, out var target))
+            return Errno.ESRCH;
+        if (!MayWatch(callerTid, caller, pid, target))
+            return Errno.EPERM;
 
         Registration registration;
         lock (file.Gate)
         {
             if (file.Closed)
                 return Errno.EBADF;
-            int error = GetMonitor(file, caller.Tgid, out var monitor);
+            int error = GetMonitor(file, caller, out var monitor);
             if (error != 0)
                 return error;
-            if (file.ByTarget.TryGetValue(cmd.Pid, out var existing) && !existing.Removed)
+            if (file.ByTarget.TryGetValue(pid, out var existing) && !existing.Removed)
             {
                 // As the original: the mask is ORed in and the signal replaced. The monitor becomes the
                 // caller, since registrations belong to the file and the file may be shared.
@@ -96,17 +106,31 @@ public sealed class KmonitorService : IDisposable
             }
             else
             {
-                registration = new Registration(cmd.Pid, target.Tgid, target.RealUid, file);
+                if (file.ByTarget.Count >= Options.MaxPerFile || !TryCountForUid(caller.RealUid))
+                {
+                    if (_refusalLog.TryAcquire()) // asked first: a flood of refusals formats nothing
+                        Log.Warning($"REGISTER of pid {cmd.Pid} by pid {caller.Tgid} (uid {caller.RealUid}): limit reached " +
+                                    $"({Options.MaxPerFile} per open file, {Options.MaxPerUid} per uid)");
+                    return Errno.ENOSPC;
+                }
+                registration = new Registration(pid, target.Tgid, target.RealUid, file)
+                {
+                    OwnerUid = caller.RealUid,
+                    TargetPidForMonitor = cmd.Pid,
+                };
                 if (!registration.IsThreadTarget)
                 {
                     // The pidfd binds the registration to this process, not to its number.
                     int liveTasks = target.Threads - (target.HasExited ? 1 : 0); // a leader gone with pthread_exit stays listed
-                    error = Watcher.Acquire(cmd.Pid, liveTasks, readAt, out var process);
+                    error = Watcher.Acquire(pid, liveTasks, readAt, out var process);
                     if (error != 0)
+                    {
+                        UncountForUid(caller.RealUid);
                         return error == Errno.EINVAL ? Errno.ESRCH : error;
+                    }
                     registration.Process = process;
                 }
-                file.ByTarget[cmd.Pid] = registration;
+                file.ByTarget[pid] = registration;
                 Table.Add(registration, cmd.Type, cmd.Signal, monitor);
             }
         }
@@ -116,21 +140,66 @@ public sealed class KmonitorService : IDisposable
         // EXIT finds it; if it died before (a zombie), the EXIT may already have gone by, so the
         // notification is sent now. TryClaimExit keeps the two paths from both sending it.
         if (HasEnded(registration, out int? exitCode))
-            EndTask(cmd.Pid, exitCode, RegistrationTable.Now);
+            EndTask(pid, exitCode, RegistrationTable.Now);
         return 0;
     }
 
-    /// <summary>KMONITOR_IOW_DEREGISTER: clears bits; the registration goes when none is left.</summary>
-    public int Deregister(DeviceFile file, KmonitorCmd cmd)
+    /// <summary>The daemon's pid for what a caller calls <paramref name="localPid"/> (the same unless it is in another pid namespace).</summary>
+    private static int? ToDaemonPid(int callerTid, in ProcTaskStatus caller, int localPid)
     {
+        if (caller.NamespaceDepth == 0)
+            return localPid;
+        return Namespaces.Inode(callerTid, "pid") is ulong ns ? Namespaces.FindByLocalPid(ns, caller.NamespaceDepth, localPid) : null;
+    }
+
+    private bool MayWatch(int callerTid, in ProcTaskStatus caller, int pid, in ProcTaskStatus target)
+    {
+        bool initialUserNamespace = Namespaces.Inode(callerTid, "user") == Namespaces.OwnUserNamespace;
+        if (WatchPolicy.MayWatch(Options.Policy, caller, initialUserNamespace, target.RealUid))
+            return true;
+        if (_refusalLog.TryAcquire())
+            Log.Warning($"REGISTER of pid {pid} (uid {target.RealUid}) by pid {caller.Tgid} (uid {caller.RealUid}) refused: " +
+                        "not its user, and neither root nor CAP_KILL/CAP_SYS_PTRACE (--policy open allows it)");
+        return false;
+    }
+
+    private bool TryCountForUid(uint uid)
+    {
+        lock (_perUid)
+        {
+            _perUid.TryGetValue(uid, out int count);
+            if (count >= Options.MaxPerUid)
+                return false;
+            _perUid[uid] = count + 1;
+            return true;
+        }
+    }
+
+    private void UncountForUid(uint uid)
+    {
+        lock (_perUid)
+        {
+            if (_perUid.TryGetValue(uid, out int count) && count > 1)
+                _perUid[uid] = count - 1;
+            else
+                _perUid.Remove(uid);
+        }
+    }
+
+    /// <summary>KMONITOR_IOW_DEREGISTER: clears bits; the registration goes when none is left.</summary>
+    public int Deregister(DeviceFile file, int callerTid, KmonitorCmd cmd)
+    {
+        int pid = cmd.Pid;
+        if (ProcTaskStatus.TryRead(callerTid, out var caller) && caller.NamespaceDepth > 0)
+            pid = ToDaemonPid(callerTid, caller, cmd.Pid) ?? 0;
         lock (file.Gate)
         {
-            if (!file.ByTarget.TryGetValue(cmd.Pid, out var registration) || registration.Removed)
+            if (!file.ByTarget.TryGetValue(pid, out var registration) || registration.Removed)
                 return Errno.EINVAL;
             int mask = registration.Mask & ~cmd.Type;
             if (mask == 0)
             {
-                file.ByTarget.Remove(cmd.Pid);
+                file.ByTarget.Remove(pid);
                 if (Table.Remove(registration))
                     Retire(registration);
             }
@@ -175,7 +244,25 @@ public sealed class KmonitorService : IDisposable
     /// </summary>
     public void Notify(in Match match, int bit, int subjectPid, uint subjectUid)
     {
-        int error = SignalSender.Send(match.Monitor, match.Signal, subjectPid, subjectUid, bit);
+        int error;
+        var monitor = match.Monitor;
+        if (monitor.PidNamespaceDepth == 0)
+        {
+            error = SignalSender.Send(monitor, match.Signal, subjectPid, subjectUid, bit);
+        }
+        else
+        {
+            // si_pid as the monitor sees the task; a task it cannot see is not reported to it.
+            int? local = subjectPid == match.Registration.Target
+                ? match.Registration.TargetPidForMonitor
+                : PidForMonitor(subjectPid, monitor);
+            if (local is not int localPid)
+            {
+                Interlocked.Increment(ref Counters.DroppedInvisible);
+                return;
+            }
+            error = SendInOtherNamespace(monitor, match.Signal, localPid, subjectUid, bit);
+        }
         if (error == 0)
         {
             Interlocked.Increment(ref Counters.NotificationsSent);
@@ -253,6 +340,7 @@ public sealed class KmonitorService : IDisposable
     /// <summary>A registration has left the table: let go of what it held. Called once, by whoever removed it.</summary>
     private void Retire(Registration registration)
     {
+        UncountForUid(registration.OwnerUid);
         if (registration.Process is { } process)
         {
             registration.Process = null;
@@ -260,7 +348,61 @@ public sealed class KmonitorService : IDisposable
         }
     }
 
-    public void Dispose() => Watcher.Dispose();
+    public void Dispose()
+    {
+        Watcher.Dispose();
+        lock (_relays)
+        {
+            foreach (var relay in _relays.Values)
+                relay.Dispose();
+            _relays.Clear();
+        }
+    }
+
+    private readonly Dictionary<ulong, SignalRelay> _relays = [];
+
+    private static int? PidForMonitor(int tid, MonitorProcess monitor) =>
+        ProcTaskStatus.PidAtDepth(tid, monitor.PidNamespaceDepth) is int local && Namespaces.IsVisibleIn(tid, monitor.PidNamespace, monitor.PidNamespaceDepth)
+            ? local : null;
+
+    /// <summary>
+    /// A signal from the daemon would reach a monitor in another pid namespace with si_pid cleared by
+    /// the kernel, so it goes through that namespace's relay (started on first use).
+    /// </summary>
+    private int SendInOtherNamespace(MonitorProcess monitor, int signal, int localPid, uint uid, int bit)
+    {
+        SignalRelay? relay;
+        lock (_relays)
+        {
+            if (!_relays.TryGetValue(monitor.PidNamespace, out relay) && Options.RelayCommand is { } command)
+            {
+                try
+                {
+                    relay = SignalRelay.Start(command, monitor.Tgid, monitor.PidNamespace);
+                    _relays[monitor.PidNamespace] = relay;
+                }
+                catch (KmonitorException e)
+                {
+                    Log.Error($"{e.Message}; {monitor}'s notifications carry si_pid 0");
+                }
+            }
+        }
+        if (relay is null)
+            return SignalSender.Send(monitor, signal, localPid, uid, bit);
+        int error = relay.Send(monitor, signal, localPid, uid, bit);
+        if (error is SignalRelay.RelayGone or 104 /* ECONNRESET */)
+        {
+            // The relay ended (its namespace ended, or someone killed it): the next send starts a new one.
+            lock (_relays)
+                _relays.Remove(monitor.PidNamespace);
+            relay.Dispose();
+            if (!monitor.IsAlive)
+                return Errno.ESRCH;
+            Log.Warning($"the signal relay for {monitor}'s pid namespace ended while sending; a new one starts on the next notification");
+            return 0; // it most likely went out before the relay was killed; never send it twice
+        }
+        return error;
+    }
 
     /// <summary>
     /// After events were lost (a full socket buffer or ring): every registered target is checked, and
@@ -325,8 +467,9 @@ public sealed class KmonitorService : IDisposable
     }
 
     /// <summary>The monitor for process <paramref name="tgid"/> of this file, opening its pidfd the first time. Holds file.Gate.</summary>
-    private int GetMonitor(DeviceFile file, int tgid, out MonitorProcess monitor)
+    private int GetMonitor(DeviceFile file, in ProcTaskStatus caller, out MonitorProcess monitor)
     {
+        int tgid = caller.Tgid;
         if (file.Monitors.TryGetValue(tgid, out var cached))
         {
             if (cached.IsAlive)
@@ -336,7 +479,7 @@ public sealed class KmonitorService : IDisposable
             }
             DropMonitor(cached); // a dead process whose pid came back: the new one inherits nothing
         }
-        int error = MonitorProcess.TryOpen(tgid, file, out var opened);
+        int error = MonitorProcess.TryOpen(tgid, file, caller.NamespaceDepth, out var opened);
         if (error != 0)
         {
             monitor = null!;

@@ -14,6 +14,8 @@ SignalDisposition.RestoreDefault(SignalDisposition.SIGINT);
 
 if (args.Length > 0 && args[0] == "status")
     return StatusCommand.Run(args[1..]);
+if (args.Length == 2 && args[0] == "relay" && int.TryParse(args[1], out int relayFd))
+    return Kmonitor.Signals.SignalRelayServer.Run(relayFd); // started by the daemon inside a monitor's pid namespace
 
 DaemonOptions options;
 try
@@ -53,7 +55,8 @@ namespace Kmonitor.Daemon
             {
                 var paths = new DevicePaths(options.Name);
                 int gid = ResolveGroup(options.Group);
-                engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes);
+                var serviceOptions = new ServiceOptions(options.Policy, options.MaxPerFile, options.MaxPerUid, RelayCommand());
+                engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes, serviceOptions);
                 var device = new DeviceRequests(new KmonitorDevice(engine.Service));
                 frontEnd = ChooseFrontEnd(options, paths, device, gid);
                 string mode = frontEnd is CuseFrontEnd ? "cuse" : "fuse";
@@ -112,6 +115,14 @@ namespace Kmonitor.Daemon
                     Log.Info($"mode auto: using CUSE, because {CuseFrontEnd.CuseControlPath} is available");
                     return new CuseFrontEnd(paths, device, options.ModeBits, gid, options.Major, options.Minor);
             }
+        }
+
+        /// <summary>How to start this program again in relay mode: the apphost, or `dotnet kmonitord.dll`.</summary>
+        private static string[] RelayCommand()
+        {
+            string host = Environment.ProcessPath ?? "/proc/self/exe";
+            string assembly = typeof(Daemon).Assembly.Location;
+            return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, assembly, "relay"] : [host, "relay"];
         }
 
         private static int ResolveGroup(string? group)

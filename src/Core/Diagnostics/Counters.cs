@@ -18,6 +18,7 @@ public sealed class Counters
     public long OverflowEpisodes;        // bursts of ENOBUFS or ring-full drops, each logged once
     public long Resyncs;                 // checks of every registered target after an overflow
     public long ExitsFromResync;         // ended targets a resync found
+    public long DroppedInvisible;        // notifications about a task the monitor's pid namespace cannot see
     public long Registers;
     public long Deregisters;
 
@@ -36,6 +37,7 @@ public sealed class Counters
         ("overflow_episodes", Interlocked.Read(ref OverflowEpisodes)),
         ("resyncs", Interlocked.Read(ref Resyncs)),
         ("exits_from_resync", Interlocked.Read(ref ExitsFromResync)),
+        ("dropped_invisible", Interlocked.Read(ref DroppedInvisible)),
         ("registers", Interlocked.Read(ref Registers)),
         ("deregisters", Interlocked.Read(ref Deregisters)),
     ];

@@ -14,6 +14,9 @@ public static partial class Libc
     public static partial int close(int fd);
 
     [LibraryImport(Name, SetLastError = true)]
+    public static unsafe partial int ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport(Name, SetLastError = true)]
     public static unsafe partial nint read(int fd, void* buffer, nuint count);
 
     [LibraryImport(Name, SetLastError = true)]
@@ -38,6 +41,7 @@ public static partial class Libc
     public const short POLLERR = 0x008;
     public const short POLLHUP = 0x010;
     public const int EFD_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0;
     public const int O_RDWR = 2;
     public const int O_CLOEXEC = 0x80000;
 }

@@ -22,21 +22,36 @@ public sealed class MonitorProcess : IDisposable
 
     internal long CountQueueFull() => Interlocked.Increment(ref _queueFullDrops);
 
-    private MonitorProcess(int tgid, DeviceFile file, FileDescriptorHandle pidfd)
+    /// <summary>How deep its pid namespace is below the daemon's: 0 when they share one.</summary>
+    public int PidNamespaceDepth { get; }
+
+    /// <summary>Its pid namespace (the inode of /proc/PID/ns/pid), when it is not the daemon's.</summary>
+    public ulong PidNamespace { get; }
+
+    private MonitorProcess(int tgid, DeviceFile file, FileDescriptorHandle pidfd, int depth, ulong pidNamespace)
     {
         Tgid = tgid;
         File = file;
         Pidfd = pidfd;
+        PidNamespaceDepth = depth;
+        PidNamespace = pidNamespace;
     }
 
     /// <summary>Opens a pidfd for the process; returns the errno (ESRCH when it is gone) on failure.</summary>
-    public static int TryOpen(int tgid, DeviceFile file, out MonitorProcess? monitor)
+    public static int TryOpen(int tgid, DeviceFile file, int pidNamespaceDepth, out MonitorProcess? monitor)
     {
         monitor = null;
+        ulong pidNamespace = 0;
+        if (pidNamespaceDepth > 0)
+        {
+            if (Security.Namespaces.Inode(tgid, "pid") is not ulong inode)
+                return Errno.ESRCH;
+            pidNamespace = inode;
+        }
         int fd = Interop.Pidfd.pidfd_open(tgid, 0);
         if (fd < 0)
             return Errno.Last;
-        monitor = new MonitorProcess(tgid, file, new FileDescriptorHandle(fd));
+        monitor = new MonitorProcess(tgid, file, new FileDescriptorHandle(fd), pidNamespaceDepth, pidNamespace);
         return 0;
     }
 

@@ -38,6 +38,12 @@ public sealed class Registration(int target, int targetTgid, uint targetUid, Dev
 
     public DeviceFile File { get; } = file;
 
+    /// <summary>The real uid of the monitor that made it: what the per-uid limit counts.</summary>
+    public uint OwnerUid { get; init; }
+
+    /// <summary>The target's pid as the registering monitor named it (in its own pid namespace).</summary>
+    public int TargetPidForMonitor { get; init; }
+
     public int Mask { get; internal set; }
     public int Signal { get; internal set; }
     public MonitorProcess Monitor { get; internal set; } = null!;

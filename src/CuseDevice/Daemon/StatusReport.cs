@@ -20,6 +20,9 @@ public static class StatusReport
             var (targets, monitors) = service.Watcher.Watched;
             json.WriteNumber("watched_processes", targets);
             json.WriteNumber("watched_monitors", monitors);
+            // After a full collection, so it counts what is still referenced: the figure that shows a leak.
+            json.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(forceFullCollection: true));
+            json.WriteNumber("open_descriptors", Directory.GetFiles("/proc/self/fd").Length);
             json.WriteStartObject("counters");
             foreach (var (name, value) in service.Counters.Snapshot())
                 json.WriteNumber(name, value);
@@ -48,6 +51,7 @@ public static class StatusReport
         text.AppendLine($"registrations  {status.GetProperty("registrations").GetInt32()}");
         text.AppendLine($"open files     {status.GetProperty("open_files").GetInt32()}");
         text.AppendLine($"pidfds         {status.GetProperty("watched_processes").GetInt32()} target processes, {status.GetProperty("watched_monitors").GetInt32()} monitors");
+        text.AppendLine($"memory         {status.GetProperty("managed_heap_bytes").GetInt64() >> 10} KiB live managed heap, {status.GetProperty("open_descriptors").GetInt32()} open descriptors");
         text.AppendLine();
         text.AppendLine("counter                  value");
         foreach (var counter in status.GetProperty("counters").EnumerateObject())

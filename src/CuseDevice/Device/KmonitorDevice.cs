@@ -32,7 +32,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
         var cmd = KmonitorCmd.Read(call.Input);
         int error = call.Cmd == KmonitorAbi.KMONITOR_IOW_REGISTER
             ? service.Register(file, call.CallerTid, cmd)
-            : service.Deregister(file, cmd);
+            : service.Deregister(file, call.CallerTid, cmd);
         return IoctlOutcome.Done(error);
     }
 

@@ -19,7 +19,8 @@ public readonly record struct Notification(int Signo, int Code, int Pid, uint Ui
 /// The C test monitor (tests/clients/kmclient.c): opens the device, issues ioctls, and collects the
 /// queued signals it receives (they are blocked, so they wait in its queue until asked for).
 /// </summary>
-public sealed class KmClient(string? runAs = null) : LineProcess(TestPaths.Native("kmclient"), runAs: runAs)
+public sealed class KmClient(string? runAs = null, bool withUserGroups = false)
+    : LineProcess(TestPaths.Native("kmclient"), runAs: runAs, withUserGroups: withUserGroups)
 {
     public const int Signal = 40;
 

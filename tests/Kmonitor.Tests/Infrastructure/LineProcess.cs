@@ -14,7 +14,9 @@ public class LineProcess : IDisposable
     private readonly BlockingCollection<string> _lines = new();
     private readonly ConcurrentQueue<string> _stderr = new();
 
-    public LineProcess(string program, IEnumerable<string>? args = null, string? runAs = null)
+    /// <param name="runAs">A user to run as (through setpriv, without capabilities).</param>
+    /// <param name="withUserGroups">Keep that user's supplementary groups (from /etc/group) instead of none.</param>
+    public LineProcess(string program, IEnumerable<string>? args = null, string? runAs = null, bool withUserGroups = false)
     {
         var start = new ProcessStartInfo(runAs is null ? program : "setpriv")
         {
@@ -26,7 +28,8 @@ public class LineProcess : IDisposable
         if (runAs is not null)
         {
             // Run as another user with no capabilities: `setpriv --reuid U --regid U --clear-groups PROGRAM`.
-            foreach (var a in new[] { "--reuid", runAs, "--regid", runAs, "--clear-groups", program })
+            string[] groups = withUserGroups ? ["--init-groups"] : ["--clear-groups"];
+            foreach (var a in new[] { "--reuid", runAs, "--regid", runAs }.Concat(groups).Append(program))
                 start.ArgumentList.Add(a);
         }
         foreach (var arg in args ?? [])

@@ -60,5 +60,5 @@ public sealed class KmonitorDeviceTests : IDisposable
 
     [Fact]
     public void Deregister_without_a_registration_is_EINVAL() =>
-        Assert.Equal(Errno.EINVAL, _service.Deregister(_service.Open(), new KmonitorCmd(1, 0x40, 40)));
+        Assert.Equal(Errno.EINVAL, _service.Deregister(_service.Open(), Environment.ProcessId, new KmonitorCmd(1, 0x40, 40)));
 }

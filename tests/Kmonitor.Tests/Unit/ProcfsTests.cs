@@ -6,13 +6,14 @@ namespace Kmonitor.Tests.Unit;
 public class ProcfsTests
 {
     private const string Status = "Name:\tsleep\nUmask:\t0022\nState:\tZ (zombie)\nTgid:\t4242\nNgid:\t0\nPid:\t4243\nPPid:\t1\n" +
-                                  "TracerPid:\t0\nUid:\t1000\t1001\t1002\t1003\nGid:\t100\t100\t100\t100\nThreads:\t3\n";
+                                  "TracerPid:\t0\nUid:\t1000\t1001\t1002\t1003\nGid:\t100\t100\t100\t100\nThreads:\t3\n" +
+                                  "NSpid:\t4243\t17\t2\nCapEff:\t0000000000000020\n";
 
     [Fact]
     public void Status_gives_tgid_real_uid_state_and_threads()
     {
         Assert.True(ProcTaskStatus.TryParse(Encoding.ASCII.GetBytes(Status), out var status));
-        Assert.Equal(new ProcTaskStatus(4242, 1000, 'Z', 3), status);
+        Assert.Equal(new ProcTaskStatus(4242, 1000, 'Z', 3, EffectiveUid: 1001, EffectiveCaps: 0x20, NamespaceDepth: 2, InnermostPid: 2), status);
         Assert.True(status.HasExited);
     }
 

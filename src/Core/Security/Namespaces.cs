@@ -1,0 +1,116 @@
+using Kmonitor.Interop;
+using Kmonitor.Procfs;
+
+namespace Kmonitor.Security;
+
+/// <summary>
+/// Namespaces of other tasks, as /proc shows them: a namespace is named by the inode of its
+/// /proc/PID/ns/KIND link ("pid:[4026531836]").
+/// </summary>
+public static class Namespaces
+{
+    /// <summary>The daemon's own user namespace (the initial one, for a daemon run as a system service).</summary>
+    public static ulong OwnUserNamespace { get; } = Inode("self", "user") ?? 0;
+
+    /// <summary>The namespace of kind <paramref name="kind"/> ("pid", "user") of a task, or null when it is gone.</summary>
+    public static ulong? Inode(int tid, string kind) => Inode(tid.ToString(), kind);
+
+    private static ulong? Inode(string task, string kind)
+    {
+        try
+        {
+            var target = new FileInfo($"/proc/{task}/ns/{kind}").LinkTarget;
+            if (target is null)
+                return null;
+            int open = target.IndexOf('['), close = target.IndexOf(']');
+            return open > 0 && close > open && ulong.TryParse(target[(open + 1)..close], out ulong inode) ? inode : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The task that a process in pid namespace <paramref name="namespaceInode"/> (at
+    /// <paramref name="depth"/> below ours) calls <paramref name="localPid"/>, found by looking at every
+    /// task's NSpid line. Slow (it reads /proc once per process), so it is used only for monitors in
+    /// other pid namespaces, whose ioctls carry pids as they see them.
+    /// </summary>
+    public static int? FindByLocalPid(ulong namespaceInode, int depth, int localPid)
+    {
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out int pid))
+                continue;
+            foreach (int tid in TasksOf(pid))
+            {
+                if (ProcTaskStatus.PidAtDepth(tid, depth) == localPid && IsVisibleIn(tid, namespaceInode, depth))
+                    return tid;
+            }
+        }
+        return null;
+    }
+
+    private static IEnumerable<int> TasksOf(int pid)
+    {
+        string[] tasks;
+        try
+        {
+            tasks = Directory.GetDirectories($"/proc/{pid}/task");
+        }
+        catch (IOException)
+        {
+            yield break;
+        }
+        foreach (var task in tasks)
+        {
+            if (int.TryParse(Path.GetFileName(task), out int tid))
+                yield return tid;
+        }
+    }
+
+    /// <summary>
+    /// Whether a task can be seen from pid namespace <paramref name="namespaceInode"/> (at
+    /// <paramref name="depth"/> below ours): its own pid namespace is that one or one of its
+    /// descendants. Walks up with NS_GET_PARENT.
+    /// </summary>
+    public static unsafe bool IsVisibleIn(int tid, ulong namespaceInode, int depth)
+    {
+        if (!ProcTaskStatus.TryRead(tid, out var status) || status.NamespaceDepth < depth)
+            return false;
+        int fd = Libc.open($"/proc/{tid}/ns/pid", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+            return false;
+        try
+        {
+            for (int up = status.NamespaceDepth - depth; up > 0; up--)
+            {
+                int parent = Libc.ioctl(fd, NS_GET_PARENT, null);
+                if (parent < 0)
+                    return false;
+                Libc.close(fd);
+                fd = parent;
+            }
+            return InodeOf(fd) == namespaceInode;
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+
+    /// <summary>_IO(0xb7, 0x2) of linux/nsfs.h: a descriptor for the parent of a pid namespace.</summary>
+    private const nuint NS_GET_PARENT = 0xb702;
+
+    private static ulong InodeOf(int fd)
+    {
+        var target = new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "";
+        int open = target.IndexOf('['), close = target.IndexOf(']');
+        return open > 0 && close > open && ulong.TryParse(target[(open + 1)..close], out ulong inode) ? inode : 0;
+    }
+}

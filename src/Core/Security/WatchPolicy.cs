@@ -1,0 +1,39 @@
+using Kmonitor.Procfs;
+
+namespace Kmonitor.Security;
+
+/// <summary>Who may watch whom: checked at REGISTER with the calling thread's credentials.</summary>
+public enum WatchPolicyKind
+{
+    /// <summary>
+    /// The default: a caller may watch a target whose real uid is its own real or effective uid, or
+    /// any target when it is root or holds CAP_KILL or CAP_SYS_PTRACE in the initial user namespace.
+    /// </summary>
+    Owner,
+
+    /// <summary>The 2004 behaviour: anyone who can open the device may watch anything.</summary>
+    Open,
+}
+
+public static class WatchPolicy
+{
+    public const int CAP_KILL = 5;
+    public const int CAP_SYS_PTRACE = 19;
+
+    /// <summary>
+    /// Whether <paramref name="caller"/> may watch a task whose real uid is <paramref name="targetUid"/>.
+    /// Uids are as the daemon sees them (the initial user namespace), so a container's root is not root
+    /// here; capabilities only count when the caller is in the initial user namespace.
+    /// </summary>
+    public static bool MayWatch(WatchPolicyKind policy, in ProcTaskStatus caller, bool callerInInitialUserNamespace, uint targetUid)
+    {
+        if (policy == WatchPolicyKind.Open)
+            return true;
+        if (caller.RealUid == 0 || caller.EffectiveUid == 0)
+            return true;
+        if (targetUid == caller.RealUid || targetUid == caller.EffectiveUid)
+            return true;
+        const ulong privileged = (1UL << CAP_KILL) | (1UL << CAP_SYS_PTRACE);
+        return callerInInitialUserNamespace && (caller.EffectiveCaps & privileged) != 0;
+    }
+}

@@ -1,0 +1,36 @@
+using Kmonitor.Procfs;
+using Kmonitor.Security;
+
+namespace Kmonitor.Tests.Unit;
+
+public class WatchPolicyTests
+{
+    private static ProcTaskStatus Caller(uint uid, uint euid, ulong caps = 0) => new(100, uid, 'S', 1, euid, caps);
+
+    [Theory]
+    [InlineData(1000u, 1000u, 1000u, true)]    // its own process
+    [InlineData(1000u, 2000u, 2000u, true)]    // its effective uid's
+    [InlineData(1000u, 1000u, 2000u, false)]   // someone else's
+    [InlineData(0u, 0u, 2000u, true)]          // root
+    [InlineData(1000u, 0u, 2000u, true)]       // effective root (setuid)
+    public void Owner_policy_lets_a_user_watch_its_own_processes(uint uid, uint euid, uint targetUid, bool allowed) =>
+        Assert.Equal(allowed, WatchPolicy.MayWatch(WatchPolicyKind.Owner, Caller(uid, euid), true, targetUid));
+
+    [Theory]
+    [InlineData(WatchPolicy.CAP_KILL)]
+    [InlineData(WatchPolicy.CAP_SYS_PTRACE)]
+    public void CAP_KILL_or_CAP_SYS_PTRACE_count_only_in_the_initial_user_namespace(int capability)
+    {
+        var caller = Caller(1000, 1000, 1UL << capability);
+        Assert.True(WatchPolicy.MayWatch(WatchPolicyKind.Owner, caller, callerInInitialUserNamespace: true, targetUid: 0));
+        Assert.False(WatchPolicy.MayWatch(WatchPolicyKind.Owner, caller, callerInInitialUserNamespace: false, targetUid: 0));
+    }
+
+    [Fact]
+    public void Other_capabilities_do_not_count() =>
+        Assert.False(WatchPolicy.MayWatch(WatchPolicyKind.Owner, Caller(1000, 1000, 1UL << 21 /* CAP_SYS_ADMIN */), true, 0));
+
+    [Fact]
+    public void Open_policy_lets_anyone_watch_anything() =>
+        Assert.True(WatchPolicy.MayWatch(WatchPolicyKind.Open, Caller(1000, 1000), false, 0));
+}

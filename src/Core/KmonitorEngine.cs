@@ -38,6 +38,9 @@ public sealed class KmonitorEngine : IDisposable
     }
 
     public bool UsesEventFilter => _listener.UsesEventFilter;
+
+    /// <summary>For a watchdog: whether the dispatcher is still turning.</summary>
+    public bool IsDispatching(TimeSpan within) => _dispatcher.IsTurning(within);
     public int ReceiveBufferBytes => _listener.ReceiveBufferBytes;
 
     public void Start()

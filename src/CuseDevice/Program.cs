@@ -50,6 +50,7 @@ namespace Kmonitor.Daemon
             IFrontEnd? frontEnd = null;
             KmonitorEngine? engine = null;
             StatusSocket? status = null;
+            using var systemd = new SystemdNotifier();
             var registrations = new List<PosixSignalRegistration>();
             try
             {
@@ -71,13 +72,19 @@ namespace Kmonitor.Daemon
                     {
                         context.Cancel = true; // we stop on our own terms: unmount and remove the link first
                         Log.Info($"received {context.Signal}, stopping");
+                        systemd.Notify("STOPPING=1");
                         stopping.Stop();
                     }));
                 }
                 string filter = engine.UsesEventFilter ? "kernel event filter" : "no kernel event filter (before Linux 6.6)";
-                frontEnd.Run(() => Log.Info(
-                    $"ready: {frontEnd.Description}; pid {Environment.ProcessId}, ring {options.BufferLength} events, " +
-                    $"netlink buffer {engine.ReceiveBufferBytes} bytes, {filter}"));
+                var running = engine;
+                frontEnd.Run(() =>
+                {
+                    Log.Info($"ready: {frontEnd.Description}; pid {Environment.ProcessId}, ring {options.BufferLength} events, " +
+                             $"netlink buffer {engine.ReceiveBufferBytes} bytes, {filter}");
+                    systemd.Notify("READY=1");
+                    systemd.StartWatchdog(running.IsDispatching);
+                });
                 Log.Info($"stopped; {engine.Service.Counters}");
                 return 0;
             }

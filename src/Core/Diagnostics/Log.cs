@@ -12,6 +12,12 @@ public static class Log
 
     public static TextWriter Output { get; set; } = Console.Error;
 
+    /// <summary>
+    /// Under systemd (stderr connected to the journal, $JOURNAL_STREAM set) lines carry a syslog
+    /// priority prefix such as "&lt;4&gt;" instead of the name and level, which the journal shows itself.
+    /// </summary>
+    public static bool JournalFormat { get; set; } = Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 };
+
     public static void Debug(string message) => Write(LogLevel.Debug, message);
     public static void Info(string message) => Write(LogLevel.Info, message);
     public static void Warning(string message) => Write(LogLevel.Warning, message);
@@ -31,9 +37,12 @@ public static class Log
             _ => "error",
         };
         var writer = Output;
+        string line = JournalFormat
+            ? $"<{level switch { LogLevel.Debug => 7, LogLevel.Info => 6, LogLevel.Warning => 4, _ => 3 }}>{message}\n"
+            : $"kmonitord: {name}: {message}\n";
         lock (writer)
         {
-            writer.Write($"kmonitord: {name}: {message}\n");
+            writer.Write(line);
             writer.Flush();
         }
     }

@@ -28,11 +28,17 @@ public sealed class Dispatcher : IDisposable
     /// <summary>A resync waits for the ring to drain (so it does not overtake events already received), but not longer than this.</summary>
     private const long MaxResyncDelayMs = 1000;
 
+    private long _lastTurnMs = Environment.TickCount64;
+
+    /// <summary>Whether the dispatcher loop has turned within <paramref name="within"/> (it turns at least every 250 ms).</summary>
+    public bool IsTurning(TimeSpan within) => Environment.TickCount64 - Volatile.Read(ref _lastTurnMs) < within.TotalMilliseconds;
+
     private void Run()
     {
         long resyncWanted = 0;
         while (true)
         {
+            Volatile.Write(ref _lastTurnMs, Environment.TickCount64);
             bool got = _ring.TryRead(out var ev, resyncWanted != 0 ? 50 : 250);
             if (got)
             {

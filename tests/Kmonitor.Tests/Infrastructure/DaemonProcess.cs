@@ -56,10 +56,21 @@ public sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>Starts the daemon without waiting for anything (for tests of how it fails).</summary>
-    public static DaemonProcess Launch(string name, params string[] extraArgs)
+    public static DaemonProcess Launch(string name, params string[] extraArgs) => Launch(name, new Dictionary<string, string>(), extraArgs);
+
+    /// <summary>Starts the daemon with extra environment variables, without waiting.</summary>
+    public static DaemonProcess Launch(string name, IDictionary<string, string> environment, params string[] extraArgs)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        // What the machine has (a systemd session, an installed config, KMONITORD_* settings) must not
+        // change a test's daemon: it gets exactly the settings the test gives it.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KMONITORD_") || k is "NOTIFY_SOCKET" or "WATCHDOG_USEC" or "WATCHDOG_PID" or "JOURNAL_STREAM").ToList())
+            start.Environment.Remove(key);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
         start.ArgumentList.Add(TestPaths.Daemon);
+        start.ArgumentList.Add("--config");
+        start.ArgumentList.Add(EmptyConfig.Value);
         start.ArgumentList.Add("--name");
         start.ArgumentList.Add(name);
         foreach (var arg in extraArgs)
@@ -68,6 +79,13 @@ public sealed class DaemonProcess : IDisposable
         process.StandardOutput.Close();
         return new DaemonProcess(name, process);
     }
+
+    private static readonly Lazy<string> EmptyConfig = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), "kmonitord-test-config.json");
+        File.WriteAllText(path, "{}\n");
+        return path;
+    });
 
     public IReadOnlyList<string> Log => [.. _log];
 

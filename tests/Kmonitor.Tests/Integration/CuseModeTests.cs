@@ -9,6 +9,7 @@ namespace Kmonitor.Tests.Integration;
 /// selected with the trait Requires=cuse, and left out of the host run, whose kernel has none.
 /// </summary>
 [Trait("Requires", "cuse")]
+[Collection(nameof(CuseModeTests))]
 public class CuseModeTests
 {
     private static string Stat(string format, string path)
@@ -83,3 +84,10 @@ public class CuseModeTests
         }
     }
 }
+
+/// <summary>
+/// Run alone: while the udev test runs, udevd owns every new device's mode, which would change what
+/// daemons started by other tests at the same time do.
+/// </summary>
+[CollectionDefinition(nameof(CuseModeTests), DisableParallelization = true)]
+public class CuseModeTestsCollection;

@@ -101,7 +101,7 @@ public class DaemonLifecycleTests
         int fd = client.Open(daemon.DevicePath);
         client.RegisterOk(fd, Environment.ProcessId, KMONITOR_PROCESS_FORK);
         Assert.Equal(0, daemon.Stop());
-        Assert.StartsWith("err ", client.Register(fd, Environment.ProcessId, KMONITOR_PROCESS_EXIT));
+        Assert.Equal("err ENOTCONN", client.Register(fd, Environment.ProcessId, KMONITOR_PROCESS_EXIT));
         client.Close(fd);
         daemon.Dispose();
         Assert.Empty(Leftovers.Find(daemon.Paths));

@@ -62,7 +62,7 @@ namespace Kmonitor.Daemon
                 frontEnd = ChooseFrontEnd(options, paths, device, gid);
                 string mode = frontEnd is CuseFrontEnd ? "cuse" : "fuse";
                 var service = engine.Service;
-                status = new StatusSocket(StatusSocket.PathFor(paths), () => StatusReport.Build(mode, paths.DevicePath, service));
+                status = new StatusSocket(StatusSocket.PathFor(paths), liveHeap => StatusReport.Build(mode, paths.DevicePath, service, liveHeap));
                 engine.Start();
 
                 var stopping = frontEnd;

@@ -12,8 +12,12 @@ namespace Kmonitor.Exits;
 /// </summary>
 public sealed unsafe class ProcessWatcher : IDisposable
 {
-    /// <summary>How long the netlink path gets to report an exit before the pidfd path does.</summary>
-    public static readonly TimeSpan GracePeriod = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// How long the netlink path gets to report an exit before the pidfd path does. Generous: the
+    /// pidfd path is for lost events, and reporting early would put PROCESS_EXIT before THREAD_*
+    /// events still on their way through a loaded machine.
+    /// </summary>
+    public static readonly TimeSpan GracePeriod = TimeSpan.FromMilliseconds(500);
 
     private readonly object _gate = new();
     private readonly Dictionary<int, WatchedProcess> _current = [];   // the live process of each pid

@@ -10,15 +10,16 @@ public static class StatusCommand
     public static int Run(string[] args)
     {
         string name = "kmonitor";
-        bool json = false;
+        bool json = false, liveHeap = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--json": json = true; break;
+                case "--live-heap": liveHeap = true; break;
                 case "--name" when i + 1 < args.Length: name = args[++i]; break;
                 default:
-                    Console.Error.WriteLine($"kmonitord status: unknown option '{args[i]}'\nusage: kmonitord status [--name NAME] [--json]");
+                    Console.Error.WriteLine($"kmonitord status: unknown option '{args[i]}'\nusage: kmonitord status [--name NAME] [--json] [--live-heap]");
                     return 2;
             }
         }
@@ -26,7 +27,7 @@ public static class StatusCommand
         byte[] report;
         try
         {
-            report = StatusSocket.Query(path);
+            report = StatusSocket.Query(path, liveHeap);
         }
         catch (SocketException e)
         {

@@ -6,7 +6,8 @@ namespace Kmonitor.Daemon;
 /// <summary>The daemon's state as JSON: what the status socket sends and `kmonitord status` prints.</summary>
 public static class StatusReport
 {
-    public static byte[] Build(string mode, string device, KmonitorService service)
+    /// <param name="liveHeap">Measure the live managed heap: costs a full collection, so only on request.</param>
+    public static byte[] Build(string mode, string device, KmonitorService service, bool liveHeap = false)
     {
         var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -21,7 +22,9 @@ public static class StatusReport
             json.WriteNumber("watched_processes", targets);
             json.WriteNumber("watched_monitors", monitors);
             // After a full collection, so it counts what is still referenced: the figure that shows a leak.
-            json.WriteNumber("managed_heap_bytes", GC.GetTotalMemory(forceFullCollection: true));
+            if (liveHeap)
+                json.WriteNumber("live_heap_bytes", GC.GetTotalMemory(forceFullCollection: true));
+            json.WriteNumber("rss_bytes", Environment.WorkingSet);
             json.WriteNumber("open_descriptors", Directory.GetFiles("/proc/self/fd").Length);
             json.WriteStartObject("counters");
             foreach (var (name, value) in service.Counters.Snapshot())
@@ -51,7 +54,8 @@ public static class StatusReport
         text.AppendLine($"registrations  {status.GetProperty("registrations").GetInt32()}");
         text.AppendLine($"open files     {status.GetProperty("open_files").GetInt32()}");
         text.AppendLine($"pidfds         {status.GetProperty("watched_processes").GetInt32()} target processes, {status.GetProperty("watched_monitors").GetInt32()} monitors");
-        text.AppendLine($"memory         {status.GetProperty("managed_heap_bytes").GetInt64() >> 10} KiB live managed heap, {status.GetProperty("open_descriptors").GetInt32()} open descriptors");
+        string live = status.TryGetProperty("live_heap_bytes", out var heap) ? $", {heap.GetInt64() >> 10} KiB live managed heap" : "";
+        text.AppendLine($"memory         {status.GetProperty("rss_bytes").GetInt64() >> 10} KiB resident{live}, {status.GetProperty("open_descriptors").GetInt32()} open descriptors");
         text.AppendLine();
         text.AppendLine("counter                  value");
         foreach (var counter in status.GetProperty("counters").EnumerateObject())

@@ -4,19 +4,20 @@ using Kmonitor.Diagnostics;
 namespace Kmonitor.Daemon;
 
 /// <summary>
-/// /run/kmonitor/NAME.sock: a Unix socket that answers every connection with the status report and
-/// closes it. Readable by root only (mode 0600): it names every monitor process.
+/// /run/kmonitor/NAME.sock: a Unix socket that answers a one-line request ("status", or
+/// "status live-heap" to measure the live managed heap after a full collection) with the status
+/// report, and closes. Readable by root only (mode 0600): it names every monitor process.
 /// </summary>
 public sealed class StatusSocket : IDisposable
 {
     private readonly Socket _listener;
     private readonly string _path;
-    private readonly Func<byte[]> _report;
+    private readonly Func<bool, byte[]> _report;
     private readonly Thread _thread;
 
     public static string PathFor(DevicePaths paths) => Path.Combine(paths.RunDirectory, paths.Name + ".sock");
 
-    public StatusSocket(string path, Func<byte[]> report)
+    public StatusSocket(string path, Func<bool, byte[]> report)
     {
         _path = path;
         _report = report;
@@ -47,7 +48,11 @@ public sealed class StatusSocket : IDisposable
             {
                 try
                 {
-                    client.Send(_report());
+                    client.ReceiveTimeout = 2000; // a client that sends nothing does not hold the socket
+                    var request = new byte[64];
+                    int n = client.Receive(request);
+                    bool liveHeap = System.Text.Encoding.ASCII.GetString(request, 0, n).Contains("live-heap");
+                    client.Send(_report(liveHeap));
                 }
                 catch (Exception e)
                 {
@@ -58,13 +63,17 @@ public sealed class StatusSocket : IDisposable
     }
 
     /// <summary>Reads a report from a running daemon's socket.</summary>
-    public static byte[] Query(string path)
+    public static byte[] Query(string path, bool liveHeap = false)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Connect(new UnixDomainSocketEndPoint(path));
-        using var stream = new NetworkStream(socket);
+        socket.Send(System.Text.Encoding.ASCII.GetBytes(liveHeap ? "status live-heap\n" : "status\n"));
+        socket.Shutdown(SocketShutdown.Send);
         using var memory = new MemoryStream();
-        stream.CopyTo(memory);
+        var buffer = new byte[16384];
+        int n;
+        while ((n = socket.Receive(buffer)) > 0)
+            memory.Write(buffer, 0, n);
         return memory.ToArray();
     }
 

@@ -115,8 +115,11 @@ public sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>The daemon's status report, read from its status socket.</summary>
-    public JsonElement Status() =>
-        JsonDocument.Parse(StatusSocket.Query(StatusSocket.PathFor(Paths))).RootElement;
+    public JsonElement Status(bool liveHeap = false) =>
+        JsonDocument.Parse(StatusSocket.Query(StatusSocket.PathFor(Paths), liveHeap)).RootElement;
+
+    /// <summary>The daemon's live managed heap, after a full collection it runs for this question.</summary>
+    public long LiveHeapBytes => Status(liveHeap: true).GetProperty("live_heap_bytes").GetInt64();
 
     public int Registrations => Status().GetProperty("registrations").GetInt32();
 
@@ -134,7 +137,7 @@ public sealed class DaemonProcess : IDisposable
         {
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"timed out waiting for {what}; status:\n{status}");
-            Thread.Sleep(20);
+            Thread.Sleep(50);
         }
     }
 

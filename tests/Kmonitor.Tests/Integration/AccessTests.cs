@@ -89,9 +89,9 @@ public class AccessTests(AccessFixture fixture) : IClassFixture<AccessFixture>, 
                 Assert.Equal("err ENOSPC", client.Register(fd, targets[3].Pid, KMONITOR_PROCESS_EXIT));
         }
         Refuse(1000);
-        long before = daemon.Status().GetProperty("managed_heap_bytes").GetInt64();
+        long before = daemon.LiveHeapBytes;
         Refuse(6000);
-        long grown = daemon.Status().GetProperty("managed_heap_bytes").GetInt64() - before;
+        long grown = daemon.LiveHeapBytes - before;
         Assert.True(grown < 64 << 10, $"6000 refused REGISTERs left {grown >> 10} KiB more live on the daemon's heap");
         Assert.Equal(3, daemon.Registrations);
     }

@@ -34,7 +34,7 @@ public class LegacySampleTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
     private void WaitRegistered(Process monitor, int count = 1) =>
         Daemon.WaitForStatus(s => s.GetProperty("monitors").EnumerateArray()
             .Any(m => m.GetProperty("pid").GetInt32() == monitor.Id && m.GetProperty("registrations").GetInt32() >= count),
-            $"{monitor.StartInfo.FileName} to register");
+            $"{monitor.StartInfo.FileName} to register", timeoutMs: 60_000); // a .NET start under emulation can take long
 
     [Fact]
     public void Unit_test_passes_every_case()

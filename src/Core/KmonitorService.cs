@@ -361,6 +361,16 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
 
     private readonly Dictionary<ulong, SignalRelay> _relays = [];
 
+    /// <summary>A relay has exited (its namespace ended, most likely): the next send starts a new one.</summary>
+    private void ForgetRelay(SignalRelay relay)
+    {
+        lock (_relays)
+        {
+            if (_relays.TryGetValue(relay.PidNamespace, out var current) && current == relay)
+                _relays.Remove(relay.PidNamespace);
+        }
+    }
+
     private static int? PidForMonitor(int tid, MonitorProcess monitor) =>
         ProcTaskStatus.PidAtDepth(tid, monitor.PidNamespaceDepth) is int local && Namespaces.IsVisibleIn(tid, monitor.PidNamespace, monitor.PidNamespaceDepth)
             ? local : null;
@@ -379,6 +389,7 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
                 try
                 {
                     relay = SignalRelay.Start(command, monitor.Tgid, monitor.PidNamespace);
+                    relay.Exited += ForgetRelay;
                     _relays[monitor.PidNamespace] = relay;
                 }
                 catch (KmonitorException e)

@@ -17,6 +17,12 @@ if (args.Length > 0 && args[0] == "status")
 if (args.Length == 2 && args[0] == "relay" && int.TryParse(args[1], out int relayFd))
     return Kmonitor.Signals.SignalRelayServer.Run(relayFd); // started by the daemon inside a monitor's pid namespace
 
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(DaemonOptions.Usage); // even when the config file is broken
+    return 0;
+}
+
 DaemonOptions options;
 try
 {
@@ -42,9 +48,9 @@ namespace Kmonitor.Daemon
     {
         public static int Run(DaemonOptions options)
         {
-            if (Privileges.Missing() is string missing)
+            if ((Privileges.Missing() ?? Privileges.WrongPidNamespace()) is string problem)
             {
-                Log.Error(missing);
+                Log.Error(problem);
                 return 1;
             }
             IFrontEnd? frontEnd = null;

@@ -11,8 +11,9 @@ namespace Kmonitor.Events;
 /// Lost events are counted from the connector's per-CPU sequence numbers (cn_msg.seq, one counter
 /// per CPU for every event sent to any listener). Without the kernel's event filter every gap is a
 /// loss. With it, gaps also hold the event types filtered out for this socket (COMM, GID, SID, ...),
-/// so only the first gap of each CPU after an overflow is counted: an upper bound that those rare
-/// types barely inflate.
+/// so only the gaps seen during an overflow episode are counted: an upper bound that those rare
+/// types barely inflate. (ENOBUFS is reported before the datagrams still queued, which follow on
+/// without a gap; the gap comes after them, so an episode's gaps are counted until it ends.)
 /// </remarks>
 public sealed class OverflowTracker(Counters counters, bool eventFilter, Action requestResync)
 {
@@ -21,7 +22,6 @@ public sealed class OverflowTracker(Counters counters, bool eventFilter, Action 
 
     private readonly uint[] _lastSequence = new uint[MaxCpus];
     private readonly bool[] _seen = new bool[MaxCpus];
-    private readonly bool[] _gapIsLoss = new bool[MaxCpus];
     private bool _inEpisode;
     private long _episodeStartMs, _lastOverflowMs;
     private long _episodeLost, _episodeNoBuffers, _episodeRingFull;
@@ -35,13 +35,12 @@ public sealed class OverflowTracker(Counters counters, bool eventFilter, Action 
         if (_seen[cpu])
         {
             uint gap = unchecked(ev.Sequence - _lastSequence[cpu] - 1);
-            if (gap != 0 && gap < 1u << 30 && (!eventFilter || _gapIsLoss[cpu]))
+            if (gap != 0 && gap < 1u << 30 && (!eventFilter || _inEpisode))
             {
                 Interlocked.Add(ref counters.EventsLost, gap);
                 _episodeLost += gap;
             }
         }
-        _gapIsLoss[cpu] = false;
         _seen[cpu] = true;
         _lastSequence[cpu] = ev.Sequence;
     }
@@ -51,7 +50,6 @@ public sealed class OverflowTracker(Counters counters, bool eventFilter, Action 
     {
         Interlocked.Increment(ref counters.DroppedNoBuffers);
         _episodeNoBuffers++;
-        Array.Fill(_gapIsLoss, true);
         Overflowed();
     }
 

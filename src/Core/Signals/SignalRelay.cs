@@ -17,8 +17,12 @@ public sealed unsafe class SignalRelay : IDisposable
     private readonly FileDescriptorHandle _socket;
     private readonly int _pid;
     private readonly object _gate = new();
+    private readonly Thread _reaper;
 
     public ulong PidNamespace { get; }
+
+    /// <summary>Raised (on the reaper's thread) when the relay process has exited and been reaped.</summary>
+    public event Action<SignalRelay>? Exited;
 
     /// <summary>What <see cref="Send"/> returns when the relay has ended (EPIPE).</summary>
     public const int RelayGone = 32;
@@ -28,6 +32,17 @@ public sealed unsafe class SignalRelay : IDisposable
         PidNamespace = pidNamespace;
         _socket = socket;
         _pid = pid;
+        // Reap the relay the moment it exits: a pid namespace's init cannot finish exiting while a
+        // member of its namespace (our relay) is still an unreaped zombie.
+        _reaper = new Thread(Reap) { IsBackground = true, Name = $"kmonitor-relay-{pid}" };
+        _reaper.Start();
+    }
+
+    private void Reap()
+    {
+        int status;
+        while (Spawn.waitpid(_pid, &status, 0) < 0 && Errno.Last == Errno.EINTR) { }
+        Exited?.Invoke(this);
     }
 
     /// <summary>The request: the fields of the siginfo to send (the pidfd travels beside it).</summary>
@@ -164,13 +179,12 @@ public sealed unsafe class SignalRelay : IDisposable
         }
     }
 
-    /// <summary>Closing the socket ends the relay; it is then reaped.</summary>
+    /// <summary>Closing the socket ends the relay; its reaper collects it.</summary>
     public void Dispose()
     {
         _socket.Dispose();
-        int status;
-        for (int i = 0; i < 100 && Spawn.waitpid(_pid, &status, Spawn.WNOHANG) == 0; i++)
-            Thread.Sleep(10);
+        if (Thread.CurrentThread != _reaper)
+            _reaper.Join(TimeSpan.FromSeconds(2));
     }
 }
 

@@ -25,6 +25,11 @@ public static class StatusCommand
         }
         string path = StatusSocket.PathFor(new DevicePaths(name));
         byte[] report;
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"kmonitord status: no kmonitord serves /dev/{name} (there is no {path})");
+            return 1;
+        }
         try
         {
             report = StatusSocket.Query(path, liveHeap);

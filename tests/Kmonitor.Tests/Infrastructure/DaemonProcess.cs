@@ -45,7 +45,7 @@ public sealed class DaemonProcess : IDisposable
         var daemon = Launch(name, extraArgs);
         try
         {
-            daemon.WaitForLog("ready:", TimeSpan.FromSeconds(30));
+            daemon.WaitForLog("ready:", TimeSpan.FromSeconds(120)); // generous: a loaded machine running the VM under emulation
         }
         catch
         {

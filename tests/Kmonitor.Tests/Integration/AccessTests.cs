@@ -125,6 +125,11 @@ public class AccessTests(AccessFixture fixture) : IClassFixture<AccessFixture>, 
         Posix.Kill(sleeper, Posix.SIGTERM);
         var n = Notification.Parse(monitor.Send("wait 20000", 30000));
         Assert.Equal(new Notification(KmClient.Signal, Notification.SI_QUEUE, localTarget, 0, KMONITOR_PROCESS_EXIT), n);
+
+        // The namespace ends when its init exits; the daemon's relay in it is killed and must be
+        // reaped at once, or the init's exit (and the container's) would hang on it.
+        Assert.Equal("ok", monitor.Send("quit"));
+        Assert.Equal(0, monitor.WaitForExit(20_000));
     }
 
     private static int ChildOf(int pid)

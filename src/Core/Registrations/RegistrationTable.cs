@@ -52,7 +52,7 @@ public sealed class RegistrationTable
             if (!bucket.ByTarget.TryGetValue(registration.Target, out var list))
                 bucket.ByTarget[registration.Target] = list = new List<Registration>(1);
             list.Add(registration);
-            _count++;
+            Interlocked.Increment(ref _count); // the buckets' locks are different locks: only an atomic count stays right
         }
     }
 
@@ -85,7 +85,7 @@ public sealed class RegistrationTable
                 if (list.Count == 0)
                     bucket.ByTarget.Remove(registration.Target);
             }
-            _count--;
+            Interlocked.Decrement(ref _count);
             return true;
         }
     }
@@ -132,7 +132,7 @@ public sealed class RegistrationTable
                 registration.Removed = true;
                 taken.Add(new Match(registration, registration.MaskAt(timestampNs), registration.Signal, registration.Monitor));
                 list.RemoveAt(i);
-                _count--;
+                Interlocked.Decrement(ref _count);
             }
             if (list.Count == 0)
                 bucket.ByTarget.Remove(pid);

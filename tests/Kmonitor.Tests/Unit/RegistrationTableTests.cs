@@ -147,4 +147,22 @@ public class RegistrationTableTests
         table.UpdateUid(8, 65534, RegistrationTable.Now);
         Assert.Equal(65534u, registration.TargetUid);
     }
+
+    [Fact]
+    public void The_count_stays_exact_when_many_threads_add_and_remove_at_once()
+    {
+        var table = new RegistrationTable();
+        var file = new DeviceFile(1);
+        Parallel.For(0, 4, worker =>
+        {
+            for (int round = 0; round < 20_000; round++)
+            {
+                var registration = new Registration(worker * 1_000_000 + round, 1, 0, file);
+                table.Add(registration, KmonitorAbi.KMONITOR_PROCESS_EXIT, 40, null!);
+                if (round % 2 == 0)
+                    table.Remove(registration);
+            }
+        });
+        Assert.Equal(4 * 10_000, table.Count);
+    }
 }

@@ -48,28 +48,7 @@ public sealed class WatchedProcess(int tgid, FileDescriptorHandle pidfd, ulong i
     public bool IsComplete => LiveTasks <= 0 && HasExited;
 
     /// <summary>True once the whole thread group has exited.</summary>
-    public unsafe bool HasExited
-    {
-        get
-        {
-            bool added = false;
-            try
-            {
-                Pidfd.DangerousAddRef(ref added);
-                var poll = new PollFd { Fd = Pidfd.Fd, Events = Libc.POLLIN };
-                return Libc.poll(&poll, 1, 0) > 0;
-            }
-            catch (ObjectDisposedException)
-            {
-                return true;
-            }
-            finally
-            {
-                if (added)
-                    Pidfd.DangerousRelease();
-            }
-        }
-    }
+    public bool HasExited => PidfdPoll.Readable(Pidfd) > 0;
 
     public override string ToString() => $"process {Tgid}";
 }

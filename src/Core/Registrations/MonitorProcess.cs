@@ -56,28 +56,7 @@ public sealed class MonitorProcess : IDisposable
     }
 
     /// <summary>False once the process has exited (its pidfd polls readable).</summary>
-    public unsafe bool IsAlive
-    {
-        get
-        {
-            bool added = false;
-            try
-            {
-                Pidfd.DangerousAddRef(ref added);
-                var poll = new PollFd { Fd = Pidfd.Fd, Events = Libc.POLLIN };
-                return Libc.poll(&poll, 1, 0) == 0;
-            }
-            catch (ObjectDisposedException)
-            {
-                return false;
-            }
-            finally
-            {
-                if (added)
-                    Pidfd.DangerousRelease();
-            }
-        }
-    }
+    public bool IsAlive => Exits.PidfdPoll.Readable(Pidfd) == 0;
 
     public void Dispose() => Pidfd.Dispose();
 

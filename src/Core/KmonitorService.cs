@@ -154,8 +154,7 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
 
     private bool MayWatch(int callerTid, in ProcTaskStatus caller, int pid, in ProcTaskStatus target)
     {
-        bool initialUserNamespace = Namespaces.Inode(callerTid, "user") == Namespaces.OwnUserNamespace;
-        if (WatchPolicy.MayWatch(Options.Policy, caller, initialUserNamespace, target.RealUid))
+        if (WatchPolicy.MayWatch(Options.Policy, caller, () => Namespaces.Inode(callerTid, "user") == Namespaces.OwnUserNamespace, target.RealUid))
             return true;
         if (_refusalLog.TryAcquire())
             Log.Warning($"REGISTER of pid {pid} (uid {target.RealUid}) by pid {caller.Tgid} (uid {caller.RealUid}) refused: " +

@@ -23,9 +23,10 @@ public static class WatchPolicy
     /// <summary>
     /// Whether <paramref name="caller"/> may watch a task whose real uid is <paramref name="targetUid"/>.
     /// Uids are as the daemon sees them (the initial user namespace), so a container's root is not root
-    /// here; capabilities only count when the caller is in the initial user namespace.
+    /// here; capabilities only count when the caller is in the initial user namespace. That costs a
+    /// look at /proc, so <paramref name="callerInInitialUserNamespace"/> is asked only when it decides.
     /// </summary>
-    public static bool MayWatch(WatchPolicyKind policy, in ProcTaskStatus caller, bool callerInInitialUserNamespace, uint targetUid)
+    public static bool MayWatch(WatchPolicyKind policy, in ProcTaskStatus caller, Func<bool> callerInInitialUserNamespace, uint targetUid)
     {
         if (policy == WatchPolicyKind.Open)
             return true;
@@ -34,6 +35,6 @@ public static class WatchPolicy
         if (targetUid == caller.RealUid || targetUid == caller.EffectiveUid)
             return true;
         const ulong privileged = (1UL << CAP_KILL) | (1UL << CAP_SYS_PTRACE);
-        return callerInInitialUserNamespace && (caller.EffectiveCaps & privileged) != 0;
+        return (caller.EffectiveCaps & privileged) != 0 && callerInInitialUserNamespace();
     }
 }

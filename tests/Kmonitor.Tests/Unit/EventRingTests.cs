@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Kmonitor.Events;
+
+namespace Kmonitor.Tests.Unit;
+
+/// <summary>The ring between listener and dispatcher: order, bound, and the futex hand-off between two real threads.</summary>
+public class EventRingTests
+{
+    [Fact]
+    public void Events_come_out_in_the_order_they_went_in_across_the_wrap()
+    {
+        var ring = new EventRing(3);
+        for (int round = 0; round < 5; round++)
+        {
+            Assert.True(ring.TryWrite(ProcEvent.Exec(round * 2 + 1, 1)));
+            Assert.True(ring.TryWrite(ProcEvent.Exec(round * 2 + 2, 1)));
+            Assert.True(ring.TryRead(out var first, 0));
+            Assert.True(ring.TryRead(out var second, 0));
+            Assert.Equal((round * 2 + 1, round * 2 + 2), (first.Pid, second.Pid));
+        }
+        Assert.Equal(0, ring.Count);
+    }
+
+    [Fact]
+    public void A_full_ring_refuses_the_new_event_and_keeps_the_old_ones()
+    {
+        var ring = new EventRing(2);
+        Assert.True(ring.TryWrite(ProcEvent.Exec(1, 1)));
+        Assert.True(ring.TryWrite(ProcEvent.Exec(2, 2)));
+        Assert.False(ring.TryWrite(ProcEvent.Exec(3, 3)));
+        Assert.Equal(2, ring.Count);
+        Assert.True(ring.TryRead(out var ev, 0));
+        Assert.Equal(1, ev.Pid);
+        Assert.True(ring.TryWrite(ProcEvent.Exec(4, 4)));
+    }
+
+    [Fact]
+    public void An_empty_ring_times_out()
+    {
+        var ring = new EventRing(4);
+        var clock = Stopwatch.StartNew();
+        Assert.False(ring.TryRead(out _, 50));
+        Assert.InRange(clock.ElapsedMilliseconds, 40, 5000);
+    }
+
+    [Fact]
+    public void A_sleeping_reader_is_woken_by_a_write_from_another_thread()
+    {
+        var ring = new EventRing(4);
+        ProcEvent received = default;
+        bool got = false;
+        var reader = new Thread(() => got = ring.TryRead(out received, 10_000));
+        reader.Start();
+        Thread.Sleep(100); // long past the spin: the reader is asleep on the futex
+        ring.TryWrite(ProcEvent.Exec(42, 42));
+        Assert.True(reader.Join(5000), "the write did not wake the reader");
+        Assert.True(got);
+        Assert.Equal(42, received.Pid);
+    }
+
+    [Fact]
+    public void Complete_wakes_the_reader_which_drains_what_is_left_then_stops()
+    {
+        var ring = new EventRing(4);
+        ring.TryWrite(ProcEvent.Exec(7, 7));
+        Assert.True(ring.TryRead(out _, 0));
+        bool got = true;
+        var reader = new Thread(() => got = ring.TryRead(out _, 10_000));
+        reader.Start();
+        Thread.Sleep(100);
+        ring.Complete();
+        Assert.True(reader.Join(5000), "Complete did not wake the reader");
+        Assert.False(got);
+        Assert.True(ring.IsCompleted);
+    }
+
+    [Fact]
+    public void Nothing_is_lost_or_duplicated_between_two_writers_and_a_reader()
+    {
+        const int PerWriter = 200_000;
+        var ring = new EventRing(64);
+        var writers = Enumerable.Range(0, 2).Select(w => new Thread(() =>
+        {
+            for (int i = 0; i < PerWriter; i++)
+            {
+                while (!ring.TryWrite(ProcEvent.Exec(w * PerWriter + i + 1, w + 1)))
+                    Thread.Yield();
+            }
+        })).ToList();
+        writers.ForEach(t => t.Start());
+        var seen = new bool[2 * PerWriter + 1];
+        var last = new int[3];
+        for (int n = 0; n < 2 * PerWriter; n++)
+        {
+            Assert.True(ring.TryRead(out var ev, 10_000), $"stalled after {n} events");
+            Assert.False(seen[ev.Pid], $"event {ev.Pid} came twice");
+            seen[ev.Pid] = true;
+            Assert.True(ev.Pid > last[ev.Tgid], "one writer's events out of order");
+            last[ev.Tgid] = ev.Pid;
+        }
+        writers.ForEach(t => t.Join());
+        Assert.Equal(0, ring.Count);
+    }
+}

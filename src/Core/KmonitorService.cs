@@ -302,11 +302,13 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
         if (taken.Count == 0)
             return;
         bool killed = exitCode is int code && TaskExitCode.IsKilledBySignal(code);
+        // The signals go first: they are what the monitors wait for. Letting go of the pidfds comes
+        // after, because it waits for the pidfd watcher, which this same exit has just woken.
         foreach (var match in taken)
         {
             var registration = match.Registration;
             ForgetInFile(registration);
-            Retire(registration);
+            UncountForUid(registration.OwnerUid);
             if (!registration.TryClaimExit())
                 continue;
             bool thread = registration.IsThreadTarget;
@@ -317,6 +319,8 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
             if ((match.Mask & exitBit) != 0)
                 Notify(match, exitBit, pid, registration.TargetUid);
         }
+        foreach (var match in taken)
+            ReleaseProcess(match.Registration);
         taken.Clear();
     }
 
@@ -340,6 +344,11 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
     private void Retire(Registration registration)
     {
         UncountForUid(registration.OwnerUid);
+        ReleaseProcess(registration);
+    }
+
+    private void ReleaseProcess(Registration registration)
+    {
         if (registration.Process is { } process)
         {
             registration.Process = null;

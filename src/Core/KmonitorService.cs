@@ -154,7 +154,7 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
 
     private bool MayWatch(int callerTid, in ProcTaskStatus caller, int pid, in ProcTaskStatus target)
     {
-        if (WatchPolicy.MayWatch(Options.Policy, caller, () => Namespaces.Inode(callerTid, "user") == Namespaces.OwnUserNamespace, target.RealUid))
+        if (WatchPolicy.MayWatch(Options.Policy, caller, static tid => Namespaces.Inode(tid, "user") == Namespaces.OwnUserNamespace, callerTid, target.RealUid))
             return true;
         if (_refusalLog.TryAcquire())
             Log.Warning($"REGISTER of pid {pid} (uid {target.RealUid}) by pid {caller.Tgid} (uid {caller.RealUid}) refused: " +
@@ -189,7 +189,10 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
     public int Deregister(DeviceFile file, int callerTid, KmonitorCmd cmd)
     {
         int pid = cmd.Pid;
-        if (ProcTaskStatus.TryRead(callerTid, out var caller) && caller.NamespaceDepth > 0)
+        // A caller in the daemon's pid namespace (a readlink tells) names pids as the daemon does; only
+        // one in another namespace needs its /proc status read for the translation.
+        if (Namespaces.Inode(callerTid, "pid") is ulong ns && ns != Namespaces.OwnPidNamespace
+            && ProcTaskStatus.TryRead(callerTid, out var caller) && caller.NamespaceDepth > 0)
             pid = ToDaemonPid(callerTid, caller, cmd.Pid) ?? 0;
         lock (file.Gate)
         {

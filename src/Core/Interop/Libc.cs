@@ -10,8 +10,18 @@ public static partial class Libc
     [LibraryImport(Name, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);
 
+    /// <summary>open(2) with a NUL-terminated UTF-8 path the caller built (no string, no marshalling).</summary>
+    [LibraryImport(Name, EntryPoint = "open", SetLastError = true)]
+    public static unsafe partial int open(byte* path, int flags, int mode);
+
     [LibraryImport(Name, SetLastError = true)]
     public static partial int close(int fd);
+
+    [LibraryImport(Name, SetLastError = true)]
+    public static unsafe partial nint pread(int fd, void* buffer, nuint count, long offset);
+
+    [LibraryImport(Name, SetLastError = true)]
+    public static unsafe partial nint readlink(byte* path, byte* buffer, nuint size);
 
     [LibraryImport(Name, SetLastError = true)]
     public static unsafe partial int ioctl(int fd, nuint request, void* argument);

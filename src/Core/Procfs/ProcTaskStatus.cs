@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Kmonitor.Procfs;
 
 /// <summary>What /proc says about one task (a process or a thread): the fields the daemon needs.</summary>
@@ -25,7 +23,7 @@ public readonly record struct ProcTaskStatus(int Tgid, uint RealUid, char State,
     {
         status = default;
         Span<byte> buffer = stackalloc byte[4096];
-        int length = ProcFile.Read($"/proc/{tid}/status", buffer);
+        int length = ProcFile.Read(tid, "status"u8, buffer);
         if (length <= 0)
             return false;
         return TryParse(buffer[..length], out status);
@@ -69,7 +67,7 @@ public readonly record struct ProcTaskStatus(int Tgid, uint RealUid, char State,
     public static int? PidAtDepth(int tid, int depth)
     {
         Span<byte> buffer = stackalloc byte[4096];
-        int length = ProcFile.Read($"/proc/{tid}/status", buffer);
+        int length = ProcFile.Read(tid, "status"u8, buffer);
         if (length <= 0)
             return null;
         ReadOnlySpan<byte> text = buffer[..length];
@@ -129,37 +127,4 @@ public readonly record struct ProcTaskStatus(int Tgid, uint RealUid, char State,
     }
 
     public override string ToString() => $"tgid {Tgid} uid {RealUid} state {State} threads {Threads}";
-}
-
-/// <summary>Reads small /proc files without going through FileStream.</summary>
-public static class ProcFile
-{
-    /// <summary>Reads up to buffer.Length bytes of a file; -1 when it does not exist or cannot be read.</summary>
-    public static int Read(string path, Span<byte> buffer)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            int total = 0;
-            while (total < buffer.Length)
-            {
-                int n = RandomAccess.Read(handle, buffer[total..], total);
-                if (n <= 0)
-                    break;
-                total += n;
-            }
-            return total;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return -1;
-        }
-    }
-
-    public static string? ReadText(string path)
-    {
-        Span<byte> buffer = stackalloc byte[4096];
-        int n = Read(path, buffer);
-        return n < 0 ? null : Encoding.ASCII.GetString(buffer[..n]);
-    }
 }

@@ -7,7 +7,7 @@ public static class TaskExitCode
     public static int? TryRead(int pid)
     {
         Span<byte> buffer = stackalloc byte[1024];
-        int length = ProcFile.Read($"/proc/{pid}/stat", buffer);
+        int length = ProcFile.Read(pid, "stat"u8, buffer);
         return length <= 0 ? null : TryParse(buffer[..length]);
     }
 

@@ -10,29 +10,28 @@ namespace Kmonitor.Security;
 public static class Namespaces
 {
     /// <summary>The daemon's own user namespace (the initial one, for a daemon run as a system service).</summary>
-    public static ulong OwnUserNamespace { get; } = Inode("self", "user") ?? 0;
+    public static ulong OwnUserNamespace { get; } = Inode(Environment.ProcessId, "user") ?? 0;
+
+    /// <summary>The daemon's own pid namespace.</summary>
+    public static ulong OwnPidNamespace { get; } = Inode(Environment.ProcessId, "pid") ?? 0;
 
     /// <summary>The namespace of kind <paramref name="kind"/> ("pid", "user") of a task, or null when it is gone.</summary>
-    public static ulong? Inode(int tid, string kind) => Inode(tid.ToString(), kind);
-
-    private static ulong? Inode(string task, string kind)
+    public static ulong? Inode(int tid, string kind)
     {
-        try
-        {
-            var target = new FileInfo($"/proc/{task}/ns/{kind}").LinkTarget;
-            if (target is null)
-                return null;
-            int open = target.IndexOf('['), close = target.IndexOf(']');
-            return open > 0 && close > open && ulong.TryParse(target[(open + 1)..close], out ulong inode) ? inode : null;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        // On the path of DEREGISTER: a readlink into stack buffers, nothing allocated.
+        Span<byte> name = stackalloc byte[3 + kind.Length];
+        "ns/"u8.CopyTo(name);
+        System.Text.Encoding.ASCII.GetBytes(kind, name[3..]);
+        Span<byte> target = stackalloc byte[64];
+        int length = ProcFile.ReadLink(tid, name, target);
+        return length > 0 ? ParseInode(target[..length]) : null;
+    }
+
+    /// <summary>The inode in a namespace link's target, "pid:[4026531836]".</summary>
+    private static ulong? ParseInode(ReadOnlySpan<byte> target)
+    {
+        int open = target.IndexOf((byte)'['), close = target.IndexOf((byte)']');
+        return open > 0 && close > open && ulong.TryParse(target[(open + 1)..close], out ulong inode) ? inode : null;
     }
 
     /// <summary>

@@ -1,0 +1,94 @@
+using System.Text;
+using Kmonitor.Interop;
+
+namespace Kmonitor.Procfs;
+
+/// <summary>
+/// Reads small /proc files with open, pread and close on a path built on the stack. REGISTER reads
+/// /proc twice, so this is on the path of every ioctl: no FileStream, no SafeFileHandle, no string
+/// (File.OpenHandle adds an fstat, a flock and an allocation to each read).
+/// </summary>
+public static unsafe class ProcFile
+{
+    private const int MaxPath = 128;
+
+    /// <summary>Reads up to buffer.Length bytes of /proc/PID/NAME; -1 when it does not exist or cannot be read.</summary>
+    public static int Read(int pid, ReadOnlySpan<byte> name, Span<byte> buffer)
+    {
+        byte* path = stackalloc byte[MaxPath];
+        return TaskPath(pid, name, new Span<byte>(path, MaxPath)) ? ReadAt(path, buffer) : -1;
+    }
+
+    /// <summary>Reads up to buffer.Length bytes of a file; -1 when it does not exist or cannot be read.</summary>
+    public static int Read(string path, Span<byte> buffer)
+    {
+        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
+        int length = Encoding.UTF8.GetBytes(path, bytes);
+        bytes[length] = 0;
+        fixed (byte* p = bytes)
+            return ReadAt(p, buffer);
+    }
+
+    public static string? ReadText(string path)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        int n = Read(path, buffer);
+        return n < 0 ? null : Encoding.ASCII.GetString(buffer[..n]);
+    }
+
+    /// <summary>The target of the link /proc/PID/NAME; its length, or -1 when it cannot be read.</summary>
+    public static int ReadLink(int pid, ReadOnlySpan<byte> name, Span<byte> buffer)
+    {
+        byte* path = stackalloc byte[MaxPath];
+        if (!TaskPath(pid, name, new Span<byte>(path, MaxPath)))
+            return -1;
+        fixed (byte* b = buffer)
+            return (int)Libc.readlink(path, b, (nuint)buffer.Length);
+    }
+
+    /// <summary>"/proc/PID/NAME" and a NUL; false when it does not fit.</summary>
+    private static bool TaskPath(int pid, ReadOnlySpan<byte> name, Span<byte> path)
+    {
+        "/proc/"u8.CopyTo(path);
+        int at = "/proc/".Length;
+        if (!pid.TryFormat(path[at..], out int digits))
+            return false;
+        at += digits;
+        if (at + 1 + name.Length + 1 > path.Length)
+            return false;
+        path[at++] = (byte)'/';
+        name.CopyTo(path[at..]);
+        path[at + name.Length] = 0;
+        return true;
+    }
+
+    private static int ReadAt(byte* path, Span<byte> buffer)
+    {
+        int fd = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+            return -1;
+        try
+        {
+            int total = 0;
+            fixed (byte* b = buffer)
+            {
+                while (total < buffer.Length)
+                {
+                    nint n = Libc.pread(fd, b + total, (nuint)(buffer.Length - total), total);
+                    if (n < 0 && Errno.Last == Errno.EINTR)
+                        continue;
+                    if (n < 0)
+                        return total > 0 ? total : -1; // ESRCH: the task went away while we read
+                    if (n == 0)
+                        break;
+                    total += (int)n;
+                }
+            }
+            return total;
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+}

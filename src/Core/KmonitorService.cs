@@ -72,29 +72,58 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
         return summaries;
     }
 
-    /// <summary>KMONITOR_IOW_REGISTER from thread <paramref name="callerTid"/> (the thread in the request header).</summary>
-    public int Register(DeviceFile file, int callerTid, KmonitorCmd cmd)
+    /// <summary>
+    /// KMONITOR_IOW_REGISTER from thread <paramref name="callerTid"/> (the thread in the request
+    /// header), whose filesystem uid the header gives as <paramref name="callerFsUid"/> when known.
+    /// </summary>
+    public int Register(DeviceFile file, int callerTid, KmonitorCmd cmd, uint? callerFsUid = null)
     {
         if (cmd.Pid <= 0 || cmd.Type == 0 || (cmd.Type & ~KmonitorAbi.AllEvents) != 0
             || cmd.Signal < KmonitorAbi.MinSignal || cmd.Signal > KmonitorAbi.MaxSignal)
             return Errno.EINVAL;
-        if (!ProcTaskStatus.TryRead(callerTid, out var caller))
+        long readAt;
+        ProcTaskStatus target;
+        if (callerFsUid is uint fsUid && FindKnownCaller(file, callerTid, fsUid) is { } known)
+        {
+            // A thread seen before, in the daemon's pid namespace: only the target is read. The policy
+            // is decided here only when the request's own uid settles it (the target is the caller's,
+            // or the caller has root's filesystem identity); anything else takes the full path below.
+            readAt = RegistrationTable.MonotonicNowNs();
+            if (!ProcTaskStatus.TryRead(cmd.Pid, out target))
+                return Errno.ESRCH;
+            if (Options.Policy == WatchPolicyKind.Open || target.RealUid == fsUid || fsUid == 0)
+                return Add(file, new Caller(known.Monitor.Tgid, known.RealUid, 0), cmd.Pid, target, readAt, cmd);
+        }
+
+        if (!ProcTaskStatus.TryRead(callerTid, out var status))
             return Errno.ESRCH; // the calling thread is gone: nobody is left to answer
         // The caller names the target as its own pid namespace sees it.
-        if (ToDaemonPid(callerTid, caller, cmd.Pid) is not int pid)
+        if (ToDaemonPid(callerTid, status, cmd.Pid) is not int pid)
             return Errno.ESRCH;
-        long readAt = RegistrationTable.MonotonicNowNs();
-        if (!ProcTaskStatus.TryRead(pid, out var target))
+        readAt = RegistrationTable.MonotonicNowNs();
+        if (!ProcTaskStatus.TryRead(pid, out target))
             return Errno.ESRCH;
-        if (!MayWatch(callerTid, caller, pid, target))
+        if (!MayWatch(callerTid, status, pid, target))
             return Errno.EPERM;
+        var caller = new Caller(status.Tgid, status.RealUid, status.NamespaceDepth);
+        int error = Add(file, caller, pid, target, readAt, cmd);
+        if (error == 0 && callerFsUid is uint uid && caller.NamespaceDepth == 0)
+            RememberCaller(file, callerTid, caller, uid);
+        return error;
+    }
 
+    /// <summary>The calling process as REGISTER needs it.</summary>
+    private readonly record struct Caller(int Tgid, uint RealUid, int NamespaceDepth);
+
+    /// <summary>Adds (or widens) the registration once the caller may watch the target.</summary>
+    private int Add(DeviceFile file, in Caller caller, int pid, in ProcTaskStatus target, long readAt, KmonitorCmd cmd)
+    {
         Registration registration;
         lock (file.Gate)
         {
             if (file.Closed)
                 return Errno.EBADF;
-            int error = GetMonitor(file, caller, out var monitor);
+            int error = GetMonitor(file, caller.Tgid, caller.NamespaceDepth, out var monitor);
             if (error != 0)
                 return error;
             if (file.ByTarget.TryGetValue(pid, out var existing) && !existing.Removed)
@@ -142,6 +171,38 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
         if (HasEnded(registration, out int? exitCode))
             EndTask(pid, exitCode, RegistrationTable.Now);
         return 0;
+    }
+
+    /// <summary>
+    /// The caller as remembered, when that memory still holds: the same filesystem uid, its monitor
+    /// still this file's and alive, and the thread still in that process (so the tid was not reused).
+    /// </summary>
+    private static KnownCaller? FindKnownCaller(DeviceFile file, int callerTid, uint fsUid)
+    {
+        KnownCaller? known;
+        lock (file.Gate)
+        {
+            if (!file.Callers.TryGetValue(callerTid, out known))
+                return null;
+            if (known.FsUid != fsUid || !file.Monitors.TryGetValue(known.Monitor.Tgid, out var current) || current != known.Monitor)
+            {
+                file.Callers.Remove(callerTid);
+                return null;
+            }
+        }
+        return known.Monitor.IsAlive && ProcFile.IsThreadOf(known.Monitor.Tgid, callerTid) ? known : null;
+    }
+
+    private static void RememberCaller(DeviceFile file, int callerTid, in Caller caller, uint fsUid)
+    {
+        lock (file.Gate)
+        {
+            if (file.Closed || !file.Monitors.TryGetValue(caller.Tgid, out var monitor))
+                return;
+            if (file.Callers.Count >= KnownCaller.MaxPerFile)
+                file.Callers.Clear();
+            file.Callers[callerTid] = new KnownCaller(monitor, caller.RealUid, fsUid);
+        }
     }
 
     /// <summary>The daemon's pid for what a caller calls <paramref name="localPid"/> (the same unless it is in another pid namespace).</summary>
@@ -227,6 +288,7 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
             monitors = [.. file.Monitors.Values];
             file.ByTarget.Clear();
             file.Monitors.Clear();
+            file.Callers.Clear();
         }
         foreach (var registration in registrations)
         {
@@ -466,6 +528,11 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
                 file.ByTarget.Remove(registration.Target);
             if (file.Monitors.TryGetValue(monitor.Tgid, out var current) && current == monitor)
                 file.Monitors.Remove(monitor.Tgid);
+            foreach (var (tid, caller) in file.Callers)
+            {
+                if (caller.Monitor == monitor)
+                    file.Callers.Remove(tid); // allowed while enumerating a Dictionary since .NET Core 3.0
+            }
         }
         foreach (var registration in dropped)
         {
@@ -489,9 +556,8 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
     }
 
     /// <summary>The monitor for process <paramref name="tgid"/> of this file, opening its pidfd the first time. Holds file.Gate.</summary>
-    private int GetMonitor(DeviceFile file, in ProcTaskStatus caller, out MonitorProcess monitor)
+    private int GetMonitor(DeviceFile file, int tgid, int namespaceDepth, out MonitorProcess monitor)
     {
-        int tgid = caller.Tgid;
         if (file.Monitors.TryGetValue(tgid, out var cached))
         {
             if (cached.IsAlive)
@@ -501,7 +567,7 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
             }
             DropMonitor(cached); // a dead process whose pid came back: the new one inherits nothing
         }
-        int error = MonitorProcess.TryOpen(tgid, file, caller.NamespaceDepth, out var opened);
+        int error = MonitorProcess.TryOpen(tgid, file, namespaceDepth, out var opened);
         if (error != 0)
         {
             monitor = null!;

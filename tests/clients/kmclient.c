@@ -14,6 +14,9 @@
  *                                 new thread, joined before answering)
  *   wait MS                    -> sig SIGNO CODE PID UID INT / timeout
  *   pid                        -> ok PID
+ *   setuid UID                 -> ok               setresuid(UID, UID, UID) for the
+ *                                 whole process: root gives itself up, open
+ *                                 files stay open
  *   forkhold                   -> ok CHILDPID      a child that inherits every
  *                                 open file and holds it until killed (so
  *                                 the files outlive this monitor; kill it)
@@ -343,6 +346,17 @@ static void do_forkhold(void)
 	printf("ok %d\n", (int)child);
 }
 
+static void do_setuid(const char *arg)
+{
+	uid_t uid = (uid_t)strtol(arg, NULL, 0);
+
+	/* glibc applies it to every thread of the process, as POSIX asks. */
+	if (setresuid(uid, uid, uid) < 0)
+		reply_err(errno);
+	else
+		printf("ok\n");
+}
+
 /* Returns false when the command asks us to stop. */
 static bool dispatch(char *line)
 {
@@ -371,6 +385,8 @@ static bool dispatch(char *line)
 		do_threg(argc, argv + 1);
 	else if (!strcmp(argv[0], "wait"))
 		do_wait(argc, argv + 1);
+	else if (!strcmp(argv[0], "setuid") && argc == 1)
+		do_setuid(argv[1]);
 	else if (!strcmp(argv[0], "pid") && argc == 0)
 		printf("ok %d\n", (int)getpid());
 	else if (!strcmp(argv[0], "forkhold") && argc == 0)

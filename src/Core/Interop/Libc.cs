@@ -21,6 +21,11 @@ public static partial class Libc
     public static unsafe partial nint pread(int fd, void* buffer, nuint count, long offset);
 
     [LibraryImport(Name, SetLastError = true)]
+    public static unsafe partial int access(byte* path, int mode);
+
+    public const int F_OK = 0;
+
+    [LibraryImport(Name, SetLastError = true)]
     public static unsafe partial nint readlink(byte* path, byte* buffer, nuint size);
 
     [LibraryImport(Name, SetLastError = true)]

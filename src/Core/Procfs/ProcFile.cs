@@ -46,6 +46,17 @@ public static unsafe class ProcFile
             return (int)Libc.readlink(path, b, (nuint)buffer.Length);
     }
 
+    /// <summary>Whether thread <paramref name="tid"/> belongs to process <paramref name="tgid"/> now (/proc/TGID/task/TID exists).</summary>
+    public static bool IsThreadOf(int tgid, int tid)
+    {
+        Span<byte> name = stackalloc byte[5 + 11];
+        "task/"u8.CopyTo(name);
+        if (!tid.TryFormat(name[5..], out int digits))
+            return false;
+        byte* path = stackalloc byte[MaxPath];
+        return TaskPath(tgid, name[..(5 + digits)], new Span<byte>(path, MaxPath)) && Libc.access(path, Libc.F_OK) == 0;
+    }
+
     /// <summary>"/proc/PID/NAME" and a NUL; false when it does not fit.</summary>
     private static bool TaskPath(int pid, ReadOnlySpan<byte> name, Span<byte> path)
     {

@@ -11,6 +11,9 @@ public sealed class DeviceFile(ulong handle)
     internal readonly object Gate = new();
     internal readonly Dictionary<int, Registration> ByTarget = [];
     internal readonly Dictionary<int, MonitorProcess> Monitors = [];
+
+    /// <summary>Threads that have registered through this file, by tid (<see cref="KnownCaller"/>).</summary>
+    internal readonly Dictionary<int, KnownCaller> Callers = [];
     internal bool Closed;
 
     /// <summary>How many registrations the file holds now.</summary>

@@ -31,7 +31,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
         }
         var cmd = KmonitorCmd.Read(call.Input);
         int error = call.Cmd == KmonitorAbi.KMONITOR_IOW_REGISTER
-            ? service.Register(file, call.CallerTid, cmd)
+            ? service.Register(file, call.CallerTid, cmd, call.CallerUid)
             : service.Deregister(file, call.CallerTid, cmd);
         return IoctlOutcome.Done(error);
     }

@@ -18,14 +18,16 @@ public interface ICharacterDevice
 
 /// <summary>One ioctl as the kernel passed it on.</summary>
 /// <param name="CallerTid">The thread blocked in ioctl(2).</param>
+/// <param name="CallerUid">Its filesystem uid now (the request header's uid; it follows the effective uid).</param>
 /// <param name="Fh">The file's handle, from OPEN.</param>
 /// <param name="Cmd">The ioctl number.</param>
 /// <param name="Arg">The caller's argument (a user-space address).</param>
 /// <param name="Input">The argument's bytes, when the kernel copied them in.</param>
 /// <param name="Unrestricted">CUSE: the kernel copies nothing until asked with a retry.</param>
-public readonly ref struct IoctlCall(int callerTid, ulong fh, uint cmd, ulong arg, ReadOnlySpan<byte> input, bool unrestricted)
+public readonly ref struct IoctlCall(int callerTid, uint callerUid, ulong fh, uint cmd, ulong arg, ReadOnlySpan<byte> input, bool unrestricted)
 {
     public int CallerTid { get; } = callerTid;
+    public uint CallerUid { get; } = callerUid;
     public ulong Fh { get; } = fh;
     public uint Cmd { get; } = cmd;
     public ulong Arg { get; } = arg;

@@ -40,6 +40,9 @@ public sealed class KmClient(string? runAs = null, bool withUserGroups = false)
 
     public string Close(int fd) => Send($"close {fd}");
 
+    /// <summary>Gives up root for <paramref name="uid"/> (real, effective and saved); open files stay open.</summary>
+    public void SetUid(uint uid) => Ok($"setuid {uid}");
+
     /// <summary>The next queued notification, or null if none comes within the time.</summary>
     public Notification? Wait(int timeoutMs = 10000)
     {

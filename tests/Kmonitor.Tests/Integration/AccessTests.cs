@@ -52,6 +52,28 @@ public class AccessTests(AccessFixture fixture) : IClassFixture<AccessFixture>, 
     }
 
     [Fact]
+    public void A_caller_that_gave_up_root_is_judged_as_what_it_is_now_not_as_it_was_at_its_last_REGISTER()
+    {
+        // The daemon remembers a thread after a REGISTER (to skip re-reading its /proc status); that
+        // memory must never carry the old credentials into a new REGISTER.
+        using var daemon = DaemonProcess.Start(); // its own: the refusal below must not use up the shared daemon's rate-limited log line
+        var client = Own(new KmClient());
+        int fd = client.Open(daemon.DevicePath);
+        var roots = Own(new KmTarget());
+        var others = Own(new KmTarget());
+        var members = Own(new KmTarget(SystemUsers.Member));
+        Assert.Equal("ok", client.Register(fd, roots.Pid, KMONITOR_PROCESS_EXIT));
+        Assert.Equal("ok", client.Register(fd, roots.Pid, KMONITOR_PROCESS_EXEC)); // now a caller it knows
+        client.SetUid(SystemUsers.Uid(SystemUsers.Member));
+        Assert.Equal("err EPERM", client.Register(fd, others.Pid, KMONITOR_PROCESS_EXIT));
+        Assert.Equal("ok", client.Register(fd, members.Pid, KMONITOR_PROCESS_EXIT));
+        // What it registered as root stays registered (as with the 2004 driver, a registration is checked once).
+        roots.Exit(0);
+        var n = client.Expect();
+        Assert.Equal((roots.Pid, 0u, KMONITOR_PROCESS_EXIT), (n.Pid, n.Uid, n.Int));
+    }
+
+    [Fact]
     public void A_user_outside_the_group_cannot_open_the_device()
     {
         var outsider = Own(new KmClient(SystemUsers.Outsider, withUserGroups: true));

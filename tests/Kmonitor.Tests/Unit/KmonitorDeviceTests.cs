@@ -16,7 +16,7 @@ public sealed class KmonitorDeviceTests : IDisposable
     {
         var device = new KmonitorDevice(_service);
         device.Open(0, 0, out ulong opened);
-        return device.Ioctl(new IoctlCall(Environment.CurrentManagedThreadId, fh ?? opened, cmd, 0x5000, input, unrestricted));
+        return device.Ioctl(new IoctlCall(Environment.CurrentManagedThreadId, 0, fh ?? opened, cmd, 0x5000, input, unrestricted));
     }
 
     [Theory]

@@ -12,7 +12,7 @@ public static class FuseIoctl
         if (input.Length > header.InSize)
             input = input[..(int)header.InSize];
         bool unrestricted = (header.Flags & FuseConstants.FUSE_IOCTL_UNRESTRICTED) != 0;
-        return new IoctlCall((int)request.Header.Pid, header.Fh, header.Cmd, header.Arg, input, unrestricted);
+        return new IoctlCall((int)request.Header.Pid, request.Header.Uid, header.Fh, header.Cmd, header.Arg, input, unrestricted);
     }
 
     public static ReadOnlySpan<byte> Reply(FuseReplyWriter writer, ulong unique, IoctlOutcome outcome)

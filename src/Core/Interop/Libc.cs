@@ -58,6 +58,7 @@ public static partial class Libc
     public const int EFD_CLOEXEC = 0x80000;
     public const int O_RDONLY = 0;
     public const int O_RDWR = 2;
+    public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
 }
 

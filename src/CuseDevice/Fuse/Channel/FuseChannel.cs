@@ -4,8 +4,10 @@ namespace Kmonitor.Fuse.Channel;
 
 /// <summary>
 /// An open /dev/fuse or /dev/cuse: requests are read from it and replies written to it, one whole
-/// message per call. A stop is signalled through an eventfd polled beside it, because a read
-/// blocked in the kernel is not woken by closing the descriptor.
+/// message per call. The descriptor is non-blocking: a read takes the next request at once when
+/// one is queued (under load, one syscall per request) and only an empty queue leads to poll(2),
+/// where a stop is signalled through an eventfd beside it (a read blocked in the kernel is not
+/// woken by closing the descriptor).
 /// </summary>
 public sealed unsafe class FuseChannel : IDisposable
 {
@@ -24,7 +26,7 @@ public sealed unsafe class FuseChannel : IDisposable
 
     public static FuseChannel Open(string path)
     {
-        int fd = Libc.open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        int fd = Libc.open(path, Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
         if (fd < 0)
             throw KmonitorException.FromErrno($"open {path}", Errno.Last);
         int stop = Libc.eventfd(0, Libc.EFD_CLOEXEC);
@@ -47,35 +49,38 @@ public sealed unsafe class FuseChannel : IDisposable
     /// </summary>
     public int Read(Span<byte> buffer)
     {
-        var fds = stackalloc PollFd[2];
         while (true)
         {
             if (_stopping)
                 return 0;
-            fds[0] = new PollFd { Fd = _device.Fd, Events = Libc.POLLIN };
-            fds[1] = new PollFd { Fd = _stop.Fd, Events = Libc.POLLIN };
-            if (Libc.poll(fds, 2, -1) < 0)
-            {
-                if (Errno.Last == Errno.EINTR)
-                    continue;
-                return -Errno.Last;
-            }
-            if (fds[1].Revents != 0)
-                return 0;
-            if ((fds[0].Revents & (Libc.POLLERR | Libc.POLLHUP)) != 0 && (fds[0].Revents & Libc.POLLIN) == 0)
-                return -Errno.ENODEV;
+            nint n;
             fixed (byte* p = buffer)
-            {
-                nint n = Libc.read(_device.Fd, p, (nuint)buffer.Length);
-                if (n >= 0)
-                    return (int)n;
-                int errno = Errno.Last;
-                // ENOENT: the request was interrupted before we read it; EAGAIN: another reader took it.
-                if (errno is Errno.ENOENT or Errno.EINTR or Errno.EAGAIN)
-                    continue;
+                n = Libc.read(_device.Fd, p, (nuint)buffer.Length);
+            if (n >= 0)
+                return (int)n;
+            int errno = Errno.Last;
+            // ENOENT: the request was interrupted before we read it.
+            if (errno is Errno.ENOENT or Errno.EINTR)
+                continue;
+            if (errno != Errno.EAGAIN)
                 return -errno;
-            }
+            int polled = WaitForRequest();
+            if (polled != 0)
+                return polled;
         }
+    }
+
+    /// <summary>Sleeps until a request is queued (0), a stop (0 with _stopping set) or an error (-errno).</summary>
+    private int WaitForRequest()
+    {
+        var fds = stackalloc PollFd[2];
+        fds[0] = new PollFd { Fd = _device.Fd, Events = Libc.POLLIN };
+        fds[1] = new PollFd { Fd = _stop.Fd, Events = Libc.POLLIN };
+        if (Libc.poll(fds, 2, -1) < 0)
+            return Errno.Last == Errno.EINTR ? 0 : -Errno.Last;
+        if (fds[1].Revents == 0 && (fds[0].Revents & (Libc.POLLERR | Libc.POLLHUP)) != 0 && (fds[0].Revents & Libc.POLLIN) == 0)
+            return -Errno.ENODEV;
+        return 0;
     }
 
     /// <summary>Writes one reply; returns 0 or the errno (ENOENT: the request was interrupted meanwhile).</summary>

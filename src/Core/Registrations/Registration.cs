@@ -51,6 +51,9 @@ public sealed class Registration(int target, int targetTgid, uint targetUid, Dev
     /// <summary>Set once the registration has left the table; a later REGISTER makes a new one.</summary>
     public bool Removed { get; internal set; }
 
+    /// <summary>Its index in the table's list for its target (kept by <see cref="RegistrationTable"/>, under the bucket's lock).</summary>
+    internal int SlotInTarget;
+
     private int _exitDelivered;
 
     /// <summary>

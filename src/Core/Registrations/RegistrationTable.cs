@@ -51,6 +51,7 @@ public sealed class RegistrationTable
             registration.Monitor = monitor;
             if (!bucket.ByTarget.TryGetValue(registration.Target, out var list))
                 bucket.ByTarget[registration.Target] = list = new List<Registration>(1);
+            registration.SlotInTarget = list.Count;
             list.Add(registration);
             Interlocked.Increment(ref _count); // the buckets' locks are different locks: only an atomic count stays right
         }
@@ -81,7 +82,7 @@ public sealed class RegistrationTable
             registration.Removed = true;
             if (bucket.ByTarget.TryGetValue(registration.Target, out var list))
             {
-                list.Remove(registration);
+                RemoveAt(list, registration.SlotInTarget);
                 if (list.Count == 0)
                     bucket.ByTarget.Remove(registration.Target);
             }
@@ -131,12 +132,24 @@ public sealed class RegistrationTable
                     continue; // held by another process that has the pid now
                 registration.Removed = true;
                 taken.Add(new Match(registration, registration.MaskAt(timestampNs), registration.Signal, registration.Monitor));
-                list.RemoveAt(i);
+                RemoveAt(list, i); // the last one comes here, and it has been looked at already
                 Interlocked.Decrement(ref _count);
             }
             if (list.Count == 0)
                 bucket.ByTarget.Remove(pid);
         }
+    }
+
+    /// <summary>
+    /// Removes slot <paramref name="i"/> by moving the last registration into it: O(1), so closing many
+    /// files that watch the same processes is not quadratic. Order on a target carries no meaning.
+    /// </summary>
+    private static void RemoveAt(List<Registration> list, int i)
+    {
+        var last = list[^1];
+        list[i] = last;
+        last.SlotInTarget = i;
+        list.RemoveAt(list.Count - 1);
     }
 
     /// <summary>Every target pid in the table, with the process instance its registrations hold (for a resync).</summary>

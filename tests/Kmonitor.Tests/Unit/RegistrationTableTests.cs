@@ -88,6 +88,29 @@ public class RegistrationTableTests
     }
 
     [Fact]
+    public void Removing_any_of_many_registrations_on_one_target_leaves_exactly_the_others()
+    {
+        var table = new RegistrationTable();
+        var files = Enumerable.Range(1, 50).Select(i => new Registration(5, 5, 0, new DeviceFile((ulong)i))).ToList();
+        foreach (var (r, i) in files.Select((r, i) => (r, i)))
+            table.Add(r, KmonitorAbi.KMONITOR_PROCESS_FORK, 34 + i % 30, null!);
+        var rng = new Random(1);
+        var left = files.ToHashSet();
+        foreach (var r in files.OrderBy(_ => rng.Next()).Take(40))
+        {
+            Assert.True(table.Remove(r));
+            left.Remove(r);
+            var matches = new List<Match>();
+            table.CollectMatches(5, KmonitorAbi.KMONITOR_PROCESS_FORK, RegistrationTable.Now, matches);
+            Assert.Equal(left, matches.Select(m => m.Registration).ToHashSet());
+        }
+        var taken = new List<Match>();
+        table.TakeTarget(5, RegistrationTable.Now, taken);
+        Assert.Equal(left, taken.Select(m => m.Registration).ToHashSet());
+        Assert.Equal(0, table.Count);
+    }
+
+    [Fact]
     public void Exit_is_claimed_exactly_once()
     {
         var (registration, _) = NewRegistration(9);

@@ -46,35 +46,9 @@
 
 #include <linux/kmonitor.h>
 
+#include "common.h"
+
 #define MAX_ARGS 8
-
-static const char *errno_name(int err)
-{
-	static const struct { int num; const char *name; } names[] = {
-		{ EINVAL, "EINVAL" }, { ESRCH, "ESRCH" }, { EFAULT, "EFAULT" },
-		{ EPERM, "EPERM" }, { ENOSPC, "ENOSPC" }, { ENOTTY, "ENOTTY" },
-		{ EBADF, "EBADF" }, { ENODEV, "ENODEV" },
-		{ ENOTCONN, "ENOTCONN" }, { EACCES, "EACCES" },
-		{ ENOENT, "ENOENT" }, { EIO, "EIO" }, { EAGAIN, "EAGAIN" },
-		{ ENOSYS, "ENOSYS" }, { EINTR, "EINTR" }, { ENXIO, "ENXIO" },
-		{ EBUSY, "EBUSY" }, { ENOMEM, "ENOMEM" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].num == err)
-			return names[i].name;
-	return NULL;
-}
-
-static void reply_err(int err)
-{
-	const char *name = errno_name(err);
-
-	if (name)
-		printf("err %s\n", name);
-	else
-		printf("err %d\n", err);
-}
 
 static void reply_rc(int rc)
 {
@@ -244,18 +218,9 @@ static void notification_set(sigset_t *set)
 	sigaddset(set, SIGUSR2);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void do_wait(int argc, char **argv)
 {
-	long long ms, deadline, left;
-	struct timespec ts;
+	long long ms;
 	siginfo_t si;
 	sigset_t set;
 	int sig;
@@ -265,15 +230,7 @@ static void do_wait(int argc, char **argv)
 		return;
 	}
 	notification_set(&set);
-	deadline = now_ms() + ms;
-	do {
-		left = deadline - now_ms();
-		if (left < 0)
-			left = 0;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000;
-		sig = sigtimedwait(&set, &si, &ts);
-	} while (sig < 0 && errno == EINTR);	/* retry with what is left */
+	sig = wait_sig(&set, ms, &si);
 	if (sig < 0 && errno == EAGAIN)
 		printf("timeout\n");
 	else if (sig < 0)

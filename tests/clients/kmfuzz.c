@@ -46,6 +46,8 @@
 
 #include <linux/kmonitor.h>
 
+#include "common.h"
+
 #define PROGRESS_EVERY		500	/* calls between progress records */
 #define PROGRESS_TIMEOUT_MS	60000	/* silence that counts as a hang */
 #define MAX_REPORTS		20	/* mismatches printed per worker */
@@ -105,14 +107,6 @@ static uint64_t next_rand(uint64_t *s)	/* splitmix64 */
 static uint32_t rnd(struct worker *w, uint32_t n)	/* 0..n-1 */
 {
 	return (uint32_t)(next_rand(&w->rng) % n);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static bool parse_long(const char *s, long min, long max, long *out)
@@ -193,58 +187,13 @@ static int do_ioctl(int fd, unsigned long req, void *arg)
 	return ioctl(fd, req, arg) < 0 ? errno : 0;
 }
 
-static void close_fds_except(int keep)
-{
-	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0) < 0)
-		goto slow;
-	if (close_range((unsigned)keep + 1, ~0U, 0) < 0)
-		goto slow;
-	return;
-slow:
-	for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < max; fd++)
-		if (fd != keep)
-			close((int)fd);
-}
-
-static int reap(pid_t pid, int *status)
-{
-	int st;
-	pid_t r;
-
-	do
-		r = waitpid(pid, &st, 0);
-	while (r < 0 && errno == EINTR);
-	if (status)
-		*status = st;
-	return r < 0 ? errno : 0;
-}
-
 /*
  * The helper target: alive for the whole run, blocked on a pipe whose
  * only write end is the worker's (it keeps no other descriptor).
  */
 static pid_t start_helper(int *ctl)
 {
-	int p[2];
-	pid_t pid;
-	char c;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close_fds_except(p[0]);
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(p[0]);
-	if (pid < 0) {
-		close(p[1]);
-		return -1;
-	}
-	*ctl = p[1];
-	return pid;
+	return fork_held_child(ctl, 0);
 }
 
 /* A pid with no task: a child of ours, already reaped. */

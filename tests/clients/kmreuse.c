@@ -46,6 +46,8 @@
 
 #include <linux/kmonitor.h>
 
+#include "common.h"
+
 #define WAIT_MS		20000	/* per notification: a loaded machine is slow */
 #define BARRIER_TRIES	3	/* a barrier fork lost in an overflow is retried */
 #define TRUE_PATH	"/bin/true"
@@ -57,46 +59,14 @@ struct ctx {
 	int round;
 };
 
-static long long now_ms(void)
+/* wait_sig for one signal. */
+static int wait_one_sig(int sig, long long ms, siginfo_t *si)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* sigtimedwait on one signal for up to ms; the signal, or -1 on timeout. */
-static int wait_sig(int sig, long long ms, siginfo_t *si)
-{
-	long long deadline = now_ms() + ms, left;
-	struct timespec ts;
 	sigset_t set;
-	int r;
 
 	sigemptyset(&set);
 	sigaddset(&set, sig);
-	do {
-		left = deadline - now_ms();
-		if (left < 0)
-			left = 0;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000;
-		r = sigtimedwait(&set, si, &ts);
-	} while (r < 0 && errno == EINTR);
-	return r;
-}
-
-static int reap(pid_t pid, int *status)
-{
-	int st;
-	pid_t r;
-
-	do
-		r = waitpid(pid, &st, 0);
-	while (r < 0 && errno == EINTR);
-	if (status)
-		*status = st;
-	return r < 0 ? errno : 0;
+	return wait_sig(&set, ms, si);
 }
 
 static int kreq(int fd, unsigned long req, pid_t pid, int type, int sig)
@@ -142,26 +112,7 @@ static bool fail(const struct ctx *c, const char *fmt, ...)
  */
 static pid_t fork_blocked(int *release)
 {
-	int p[2];
-	pid_t pid;
-	char ch;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close(p[1]);
-		while (read(p[0], &ch, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(p[0]);
-	if (pid < 0) {
-		close(p[1]);
-		return -1;
-	}
-	*release = p[1];
-	return pid;
+	return fork_held_child(release, 0);
 }
 
 /* Expect the next sig_exit notification to be pid's PROCESS_EXIT. */
@@ -171,7 +122,7 @@ static bool expect_exit(const struct ctx *c, pid_t pid, const char *who)
 	siginfo_t si;
 
 	for (;;) {
-		if (wait_sig(c->sig_exit, WAIT_MS, &si) < 0)
+		if (wait_one_sig(c->sig_exit, WAIT_MS, &si) < 0)
 			return fail(c, "no PROCESS_EXIT for %s %d within %d ms",
 				    who, (int)pid, WAIT_MS);
 		if (si.si_pid == pid && si.si_int == KMONITOR_PROCESS_EXIT &&
@@ -211,7 +162,7 @@ static bool barrier(const struct ctx *c, const char *when)
 		reap(pid, NULL);
 		deadline = now_ms() + WAIT_MS;
 		while (!ok && now_ms() < deadline) {
-			if (wait_sig(c->sig_fork, deadline - now_ms(), &si) < 0)
+			if (wait_one_sig(c->sig_fork, deadline - now_ms(), &si) < 0)
 				break;
 			ok = si.si_pid == pid && si.si_int == KMONITOR_PROCESS_FORK;
 		}

@@ -41,6 +41,8 @@
 
 #include <linux/kmonitor.h>
 
+#include "common.h"
+
 #define WAIT_MS		20000	/* per notification: a loaded machine is slow */
 #define STOP_MS		5000	/* how long the daemon may take to stop */
 #define MARKER_TRIES	3
@@ -61,43 +63,6 @@ struct state {
 	pid_t marker;		/* the fork whose notification we wait for */
 	bool marker_seen;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* sigtimedwait for up to ms; returns the signal or -1 on timeout. */
-static int wait_sig(const sigset_t *set, long long ms, siginfo_t *si)
-{
-	long long deadline = now_ms() + ms, left;
-	struct timespec ts;
-	int sig;
-
-	do {
-		left = deadline - now_ms();
-		if (left < 0)
-			left = 0;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000;
-		sig = sigtimedwait(set, si, &ts);
-	} while (sig < 0 && errno == EINTR);
-	return sig;
-}
-
-static int reap(pid_t pid)
-{
-	int status;
-	pid_t r;
-
-	do
-		r = waitpid(pid, &status, 0);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? errno : 0;
-}
 
 static bool parse_long(const char *s, long min, long *out)
 {
@@ -132,28 +97,11 @@ static void *storm_main(void *arg)
 			s->err = errno;
 			break;
 		}
-		s->err = reap(pid);
+		s->err = reap(pid, NULL);
 		if (s->err)
 			break;
 	}
 	return NULL;
-}
-
-/*
- * Closes every descriptor from 3 up but keep: a child that inherited a
- * pipe's write end would keep its reader from ever seeing EOF.
- */
-static void close_fds_except(int keep)
-{
-	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0) < 0)
-		goto slow;
-	if (close_range((unsigned)keep + 1, ~0U, 0) < 0)
-		goto slow;
-	return;
-slow:
-	for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < max; fd++)
-		if (fd != keep)
-			close((int)fd);
 }
 
 /*
@@ -163,27 +111,7 @@ slow:
  */
 static pid_t start_guardian(pid_t daemon_pid, int *guard_w)
 {
-	int p[2];
-	pid_t pid;
-	char c;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close_fds_except(p[0]);
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
-		kill(daemon_pid, SIGCONT);
-		_exit(0);
-	}
-	close(p[0]);
-	if (pid < 0) {
-		close(p[1]);
-		return -1;
-	}
-	*guard_w = p[1];
-	return pid;
+	return fork_held_child(guard_w, daemon_pid);
 }
 
 /* 'T' (stopped) in /proc/PID/stat: the listener can no longer read. */
@@ -399,7 +327,7 @@ int main(int argc, char *argv[])
 	}
 	close(release[1]);
 	for (long i = 0; i < n_targets; i++) {
-		int err = reap(st.targets[i]);
+		int err = reap(st.targets[i], NULL);
 
 		if (err) {
 			printf("waitpid %d: %s\n", (int)st.targets[i], strerror(err));
@@ -411,7 +339,7 @@ int main(int argc, char *argv[])
 		failed++;
 	}
 	close(guard_w);		/* the guardian sends SIGCONT too; harmless */
-	reap(guardian);
+	reap(guardian, NULL);
 	/* ---- the daemon runs again ---- */
 
 	while (st.exits < n_targets) {
@@ -437,7 +365,7 @@ int main(int argc, char *argv[])
 		if (pid < 0)
 			break;
 		st.marker = pid;
-		reap(pid);
+		reap(pid, NULL);
 		deadline = now_ms() + WAIT_MS;
 		while (!st.marker_seen && now_ms() < deadline) {
 			if (wait_sig(&set, deadline - now_ms(), &si) < 0)

@@ -55,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define LINE_MAX_LEN 256
 #define MAX_ARGS 4
 
@@ -88,32 +90,6 @@ enum loop_end { LOOP_EXIT, LOOP_LEADEREXIT };
 static pid_t gettid_(void)
 {
 	return (pid_t)syscall(SYS_gettid);
-}
-
-static const char *errno_name(int err)
-{
-	static const struct { int num; const char *name; } names[] = {
-		{ EINVAL, "EINVAL" }, { ESRCH, "ESRCH" }, { EFAULT, "EFAULT" },
-		{ EPERM, "EPERM" }, { ECHILD, "ECHILD" }, { EAGAIN, "EAGAIN" },
-		{ ENOMEM, "ENOMEM" }, { EBADF, "EBADF" }, { ENOENT, "ENOENT" },
-		{ EACCES, "EACCES" }, { EINTR, "EINTR" }, { EIO, "EIO" },
-		{ ENOSYS, "ENOSYS" }, { EBUSY, "EBUSY" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].num == err)
-			return names[i].name;
-	return NULL;
-}
-
-static void reply_err(int err)
-{
-	const char *name = errno_name(err);
-
-	if (name)
-		printf("err %s\n", name);
-	else
-		printf("err %d\n", err);
 }
 
 static bool parse_int(const char *s, int *out)
@@ -198,24 +174,6 @@ static void drop_child(struct target *t, struct child *c)
 	if (c->ctl >= 0)
 		close(c->ctl);
 	*c = t->children[--t->nchildren];
-}
-
-/*
- * The forked child holds only its own pipe's read end, so it neither
- * keeps a sibling's or thread's pipe open nor touches our stdin, and it
- * sees EOF (and exits) if this process goes away without telling it.
- */
-static void close_fds_except(int keep)
-{
-	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0) < 0)
-		goto slow;
-	if (close_range((unsigned)keep + 1, ~0U, 0) < 0)
-		goto slow;
-	return;
-slow:
-	for (long fd = 3, max = sysconf(_SC_OPEN_MAX); fd < max; fd++)
-		if (fd != keep)
-			close((int)fd);
 }
 
 static _Noreturn void child_main(int ctl)

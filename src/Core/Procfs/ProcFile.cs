@@ -4,9 +4,10 @@ using Kmonitor.Interop;
 namespace Kmonitor.Procfs;
 
 /// <summary>
-/// Reads small /proc files with open, pread and close on a path built on the stack. REGISTER reads
-/// /proc twice, so this is on the path of every ioctl: no FileStream, no SafeFileHandle, no string
-/// (File.OpenHandle adds an fstat, a flock and an allocation to each read).
+/// Reads small /proc files with open, pread and close on a path built on the stack. Every REGISTER
+/// reads the target's status and every DEREGISTER a namespace link, so this is on the path of every
+/// ioctl: no FileStream, no SafeFileHandle, no string (File.OpenHandle adds an fstat, a flock and an
+/// allocation to each read).
 /// </summary>
 public static unsafe class ProcFile
 {

@@ -175,7 +175,8 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
 
     /// <summary>
     /// The caller as remembered, when that memory still holds: the same filesystem uid, its monitor
-    /// still this file's and alive, and the thread still in that process (so the tid was not reused).
+    /// alive, and the thread still in that process (so the tid was not reused). A remembered monitor
+    /// is always the file's current one: DropMonitor and Release forget its callers with it.
     /// </summary>
     private static KnownCaller? FindKnownCaller(DeviceFile file, int callerTid, uint fsUid)
     {
@@ -184,7 +185,7 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
         {
             if (!file.Callers.TryGetValue(callerTid, out known))
                 return null;
-            if (known.FsUid != fsUid || !file.Monitors.TryGetValue(known.Monitor.Tgid, out var current) || current != known.Monitor)
+            if (known.FsUid != fsUid)
             {
                 file.Callers.Remove(callerTid);
                 return null;

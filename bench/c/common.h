@@ -53,19 +53,28 @@ static inline int kb_ioctl(int fd, unsigned long request, pid_t pid, int type, i
 	return ioctl(fd, request, &cmd) == 0 ? 0 : errno;
 }
 
-/* utime + stime of a process, in clock ticks, from /proc/PID/stat; -1 if unreadable. */
-static inline long long kb_cpu_ticks(pid_t pid)
+/* Reads /proc/PID/NAME into buf as a string; its length, or -1 if unreadable. */
+static inline ssize_t kb_read_proc(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[2048];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+	ssize_t n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
+	return n;
+}
+
+/* utime + stime of a process, in clock ticks, from /proc/PID/stat; -1 if unreadable. */
+static inline long long kb_cpu_ticks(pid_t pid)
+{
+	char buf[2048];
+	if (kb_read_proc(pid, "stat", buf, sizeof buf) < 0)
+		return -1;
 	char *p = strrchr(buf, ')'); /* the command name may hold spaces */
 	if (!p)
 		return -1;
@@ -92,16 +101,9 @@ static inline double kb_ticks_to_ms(long long ticks)
 /* VmRSS of a process in KiB; -1 if unreadable. */
 static inline long kb_rss_kib(pid_t pid)
 {
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[4096];
+	if (kb_read_proc(pid, "status", buf, sizeof buf) < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	char *p = strstr(buf, "VmRSS:");
 	return p ? atol(p + 6) : -1;
 }

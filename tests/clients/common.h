@@ -78,6 +78,22 @@ static KM_UNUSED int wait_sig(const sigset_t *set, long long ms, siginfo_t *si)
 	return sig;
 }
 
+/*
+ * Blocks every real-time signal for the calling thread (in main, before
+ * any thread or child exists: all of them inherit the mask), so that
+ * notifications queue until wait_sig collects them and none can kill us.
+ * 0, or -1 with errno set.
+ */
+static KM_UNUSED int block_realtime_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaddset(&set, s);
+	return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 /* waitpid for one child; 0, or the errno. status may be NULL. */
 static KM_UNUSED int reap(pid_t pid, int *status)
 {

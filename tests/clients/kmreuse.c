@@ -289,7 +289,6 @@ int main(int argc, char *argv[])
 	int passed = 0, failed = 0;
 	long rounds;
 	char *end;
-	sigset_t set;
 
 	if (argc != 3 || (rounds = strtol(argv[2], &end, 0)) < 0 || *end ||
 	    !*argv[2]) {
@@ -298,11 +297,7 @@ int main(int argc, char *argv[])
 	}
 	c.sig_exit = SIGRTMIN + 2;
 	c.sig_fork = SIGRTMIN + 3;
-	/* Notifications queue until we ask for them; none can kill us. */
-	sigemptyset(&set);
-	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
-		sigaddset(&set, s);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+	if (block_realtime_signals() < 0) {
 		perror("sigprocmask");
 		return 1;
 	}

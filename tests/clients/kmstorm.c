@@ -208,11 +208,7 @@ int main(int argc, char *argv[])
 	}
 	daemon_pid = (pid_t)daemon_l;
 
-	/* Before any child or thread exists, so all of them inherit it. */
-	sigemptyset(&set);
-	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
-		sigaddset(&set, s);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+	if (block_realtime_signals() < 0) {
 		perror("sigprocmask");
 		return 1;
 	}

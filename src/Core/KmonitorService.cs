@@ -279,23 +279,26 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
     /// <summary>The last close of a file: everything it registered goes.</summary>
     public void Release(DeviceFile file)
     {
-        _files.TryRemove(file.Handle, out _);
-        Registration[] registrations;
+        var removed = new List<Registration>();
         MonitorProcess[] monitors;
         lock (file.Gate)
         {
+            // Out of the table before out of the file's index, and the file out of the open files
+            // last: the status report never shows a registration gone that can still be notified.
             file.Closed = true;
-            registrations = [.. file.ByTarget.Values];
+            foreach (var registration in file.ByTarget.Values)
+            {
+                if (Table.Remove(registration))
+                    removed.Add(registration);
+            }
             monitors = [.. file.Monitors.Values];
             file.ByTarget.Clear();
             file.Monitors.Clear();
             file.Callers.Clear();
         }
-        foreach (var registration in registrations)
-        {
-            if (Table.Remove(registration))
-                Retire(registration);
-        }
+        _files.TryRemove(file.Handle, out _);
+        foreach (var registration in removed)
+            Retire(registration);
         foreach (var monitor in monitors)
         {
             Watcher.UnwatchMonitor(monitor);
@@ -518,6 +521,7 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
     {
         var file = monitor.File;
         var dropped = new List<Registration>();
+        var removed = new List<Registration>();
         lock (file.Gate)
         {
             foreach (var registration in file.ByTarget.Values)
@@ -525,8 +529,13 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
                 if (registration.Monitor == monitor)
                     dropped.Add(registration);
             }
+            // Out of the table while the file's index still holds them, as Release does.
             foreach (var registration in dropped)
+            {
+                if (Table.Remove(registration))
+                    removed.Add(registration);
                 file.ByTarget.Remove(registration.Target);
+            }
             if (file.Monitors.TryGetValue(monitor.Tgid, out var current) && current == monitor)
                 file.Monitors.Remove(monitor.Tgid);
             foreach (var (tid, caller) in file.Callers)
@@ -535,11 +544,8 @@ public sealed class KmonitorService(ServiceOptions? options = null) : IDisposabl
                     file.Callers.Remove(tid); // allowed while enumerating a Dictionary since .NET Core 3.0
             }
         }
-        foreach (var registration in dropped)
-        {
-            if (Table.Remove(registration))
-                Retire(registration);
-        }
+        foreach (var registration in removed)
+            Retire(registration);
         Watcher.UnwatchMonitor(monitor);
         monitor.Dispose();
         if (dropped.Count > 0 && Log.IsEnabled(LogLevel.Debug))

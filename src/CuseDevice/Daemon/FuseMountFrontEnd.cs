@@ -61,22 +61,27 @@ public sealed class FuseMountFrontEnd : IFrontEnd
 
     public void Stop() => _channel.Stop();
 
-    /// <summary>Removes the link, unmounts, and closes /dev/fuse (which aborts the connection for monitors still attached).</summary>
+    /// <summary>
+    /// Closes /dev/fuse first, which aborts the connection: from that moment monitors still attached
+    /// get ENOTCONN and the mount is recognisably dead, so a stop cut short at any later step (a
+    /// SIGKILL, the end of `dotnet run`) leaves only what the next start cleans up. Then unmounts,
+    /// then removes the link.
+    /// </summary>
     public void Dispose()
     {
-        if (_linked)
-        {
-            try { File.Delete(_paths.DevicePath); }
-            catch (IOException e) { Log.Warning($"removing {_paths.DevicePath}: {e.Message}"); }
-            _linked = false;
-        }
+        _channel.Dispose();
         if (_mounted)
         {
             if (Mounts.umount2(_paths.MountPoint, Mounts.MNT_DETACH) != 0)
                 Log.Warning($"unmounting {_paths.MountPoint}: {Errno.Describe(Errno.Last)}");
             _mounted = false;
         }
-        _channel.Dispose();
+        if (_linked)
+        {
+            try { File.Delete(_paths.DevicePath); }
+            catch (IOException e) { Log.Warning($"removing {_paths.DevicePath}: {e.Message}"); }
+            _linked = false;
+        }
         try { Directory.Delete(_paths.MountPoint); }
         catch (IOException) { } // still busy: a detached mount goes when its last user closes the file
     }

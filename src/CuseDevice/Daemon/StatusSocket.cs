@@ -22,9 +22,17 @@ public sealed class StatusSocket : IDisposable
         _path = path;
         _report = report;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.Delete(path); // a socket file left by a daemon that was killed
+        // A socket file left by a daemon that was killed is StaleDevice's to remove, before we get here.
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(path));
+        try
+        {
+            _listener.Bind(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException e)
+        {
+            _listener.Dispose();
+            throw new KmonitorException($"cannot create the status socket {path}: {e.Message}");
+        }
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _listener.Listen(16);
         _thread = new Thread(Serve) { IsBackground = true, Name = "kmonitor-status" };

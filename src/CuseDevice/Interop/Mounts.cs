@@ -17,11 +17,14 @@ internal static partial class Mounts
     [LibraryImport(Libc.Name, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int umount2(string target, int flags);
 
-    /// <summary>access(2) with F_OK: the errno tells a dead FUSE mount (ENOTCONN) from a missing file.</summary>
+    /// <summary>
+    /// statfs(2). Only its result matters here, so <paramref name="buffer"/> is any block at least as
+    /// large as struct statfs (120 bytes on 64-bit architectures); nothing in it is read.
+    /// </summary>
     [LibraryImport(Libc.Name, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int access(string path, int mode);
+    public static unsafe partial int statfs(string path, byte* buffer);
 
-    public const int F_OK = 0;
+    public const int StatfsBufferBytes = 256;
 }
 
 /// <summary>Ownership and device nodes, which System.IO does not cover.</summary>

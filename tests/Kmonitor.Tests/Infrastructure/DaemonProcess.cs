@@ -169,7 +169,10 @@ public sealed class DaemonProcess : IDisposable
                 _process.Kill();
         }
         _process.WaitForExit();
-        Leftovers.Remove(Paths);
+        // A daemon that never became ready (refused, or a bad command line) owns nothing on its name:
+        // what is there belongs to another daemon a test still uses.
+        if (_log.Any(l => l.Contains("ready:")))
+            Leftovers.Remove(Paths);
         _process.Dispose();
     }
 }

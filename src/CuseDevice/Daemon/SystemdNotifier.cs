@@ -24,9 +24,6 @@ public sealed class SystemdNotifier : IDisposable
         _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
     }
 
-    /// <summary>True when started by systemd with Type=notify.</summary>
-    public bool IsActive => _socket is not null;
-
     public void Notify(string state)
     {
         if (_socket is null)

@@ -1,0 +1,158 @@
+using Kmonitor.Abi;
+
+namespace Kmonitor.Records;
+
+/// <summary>
+/// The records queued on one open file, and the reads and poll waiting for them. The dispatcher
+/// appends; the request thread reads. Bounded: when full, new records are dropped and counted, and
+/// as soon as a read makes room one KMONITOR_EVENT_LOST record carrying the count is queued before
+/// any later record. Sequence numbers are given at queueing, so a reader sees 1, 2, 3, ... with no
+/// gap (LOST records count; dropped ones never had a number). Nothing here blocks, and no system
+/// call is made under the lock: what must be woken is returned to the caller.
+/// </summary>
+public sealed class RecordQueue(int capacity)
+{
+    private readonly object _lock = new();
+    private readonly Queue<KmonitorEventRecord> _records = new();
+    private readonly LinkedList<IRecordWaiter> _waiters = new();
+    private uint _nextSeq = 1;
+    private uint _dropped;
+    private ulong? _pollHandle;
+
+    public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
+
+    /// <summary>Records queued now.</summary>
+    public int Count { get { lock (_lock) return _records.Count; } }
+
+    /// <summary>Records dropped since the last LOST record was queued.</summary>
+    public uint Dropped { get { lock (_lock) return _dropped; } }
+
+    /// <summary>
+    /// Queues <paramref name="record"/> (its seq is set here), or counts it as dropped when the
+    /// queue is full. Returns the waiting read it completes, if any, and the poll handle to notify.
+    /// </summary>
+    public Wakeup Append(KmonitorEventRecord record)
+    {
+        lock (_lock)
+        {
+            if (_records.Count >= Capacity)
+            {
+                _dropped++;
+                return default;
+            }
+            record.seq = _nextSeq++;
+            _records.Enqueue(record);
+            return TakeWakeups();
+        }
+    }
+
+    /// <summary>
+    /// Copies as many whole records as fit into <paramref name="destination"/> and returns the bytes
+    /// written, 0 when none is queued.
+    /// </summary>
+    public int Read(Span<byte> destination)
+    {
+        lock (_lock)
+            return DequeueInto(destination);
+    }
+
+    /// <summary>
+    /// Reads into a buffer of the waiter's size if a record is queued (returns the bytes, and the
+    /// caller answers at once); otherwise parks the waiter until <see cref="Append"/> completes it
+    /// (returns null).
+    /// </summary>
+    public byte[]? ReadOrWait(IRecordWaiter waiter)
+    {
+        lock (_lock)
+        {
+            if (_records.Count == 0)
+            {
+                _waiters.AddLast(waiter);
+                return null;
+            }
+            var buffer = new byte[RoundDown(waiter.BufferBytes)];
+            int n = DequeueInto(buffer);
+            return n == buffer.Length ? buffer : buffer[..n];
+        }
+    }
+
+    /// <summary>Takes a parked waiter back (an interrupted read); false when it was answered already.</summary>
+    public bool Cancel(IRecordWaiter waiter)
+    {
+        lock (_lock)
+            return _waiters.Remove(waiter);
+    }
+
+    /// <summary>
+    /// Remembers the latest poll handle (even when records are queued now: an edge-triggered waiter
+    /// must be woken by the next record too) and says whether the file is readable.
+    /// </summary>
+    public bool Poll(ulong? handle)
+    {
+        lock (_lock)
+        {
+            if (handle is not null)
+                _pollHandle = handle;
+            return _records.Count > 0;
+        }
+    }
+
+    /// <summary>Who a queued record wakes: a parked read with its answer, and the poll handle to notify.</summary>
+    public readonly record struct Wakeup(IRecordWaiter? Waiter, byte[]? Records, ulong? PollHandle)
+    {
+        /// <summary>Answers the read; the caller does this outside every lock.</summary>
+        public void DeliverRead()
+        {
+            if (Waiter is not null)
+                Waiter.Deliver(Records);
+        }
+    }
+
+    private Wakeup TakeWakeups()
+    {
+        IRecordWaiter? waiter = null;
+        byte[]? records = null;
+        if (_waiters.First is { } first)
+        {
+            _waiters.RemoveFirst();
+            waiter = first.Value;
+            var buffer = new byte[RoundDown(waiter.BufferBytes)];
+            int n = DequeueInto(buffer);
+            records = n == buffer.Length ? buffer : buffer[..n];
+        }
+        // A poll handle is notified once: the kernel polls again (with a handle) after it wakes.
+        ulong? handle = _pollHandle;
+        _pollHandle = null;
+        return new Wakeup(waiter, records, handle);
+    }
+
+    private int DequeueInto(Span<byte> destination)
+    {
+        int written = 0;
+        while (_records.Count > 0 && destination.Length - written >= KmonitorEventRecord.Size)
+        {
+            _records.Dequeue().Write(destination[written..]);
+            written += KmonitorEventRecord.Size;
+            QueueLostIfRoom(); // at the tail, so after every record queued before the drops
+        }
+        return written;
+    }
+
+    /// <summary>After a read made room: the count of what was dropped, as one record in its place.</summary>
+    private void QueueLostIfRoom()
+    {
+        if (_dropped == 0 || _records.Count >= Capacity)
+            return;
+        var lost = new KmonitorEventRecord
+        {
+            size = KmonitorEventRecord.Size,
+            type = SubscriptionAbi.KMONITOR_EVENT_LOST,
+            seq = _nextSeq++,
+            status = (int)Math.Min(_dropped, int.MaxValue),
+        };
+        _records.Enqueue(lost);
+        _dropped = 0;
+    }
+
+    private static int RoundDown(int bytes) => bytes / KmonitorEventRecord.Size * KmonitorEventRecord.Size;
+}

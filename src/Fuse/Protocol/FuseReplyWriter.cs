@@ -5,12 +5,19 @@ namespace Kmonitor.Fuse.Protocol;
 
 /// <summary>
 /// Builds replies: fuse_out_header followed by the payload, in one buffer, so the reply reaches the
-/// kernel in a single write as the protocol requires. One writer serves one thread.
+/// kernel in a single write as the protocol requires. One writer per thread (<see cref="ForThisThread"/>):
+/// a reply may be sent from any thread, and is built and written before the next is begun there.
 /// </summary>
-public sealed class FuseReplyWriter(int capacity = 64 * 1024)
+internal sealed class FuseReplyWriter(int capacity)
 {
+    [ThreadStatic]
+    private static FuseReplyWriter? t_writer;
+
     private readonly byte[] _buffer = new byte[capacity];
     private int _length;
+
+    /// <summary>This thread's writer, large enough for any reply (the largest is a READ of MaxWrite bytes).</summary>
+    public static FuseReplyWriter ForThisThread => t_writer ??= new FuseReplyWriter(FuseSession.MessageBufferSize);
 
     /// <summary>Starts a successful reply to request <paramref name="unique"/>.</summary>
     public FuseReplyWriter Begin(ulong unique)

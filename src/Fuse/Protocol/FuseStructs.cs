@@ -1,45 +1,16 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Kmonitor.Fuse.Protocol;
 
-// The message layouts of linux/fuse.h that this daemon reads or writes, field for field.
-// Sizes are checked by unit tests against the kernel header's numbers.
-
-/// <summary>Protocol constants of linux/fuse.h and linux/cuse.h.</summary>
-public static class FuseConstants
-{
-    public const uint FUSE_KERNEL_VERSION = 7;
-
-    /// <summary>The protocol minor this daemon speaks: 7.31 has every message it uses (the ioctl iovec form needs 7.16).</summary>
-    public const uint FUSE_KERNEL_MINOR_VERSION = 31;
-
-    public const ulong FUSE_ROOT_ID = 1;
-
-    /// <summary>The kernel refuses to read into a buffer smaller than this.</summary>
-    public const int FUSE_MIN_READ_BUFFER = 8192;
-
-    public const uint FOPEN_DIRECT_IO = 1 << 0;
-    public const uint FOPEN_NONSEEKABLE = 1 << 2;
-    public const uint FOPEN_NOFLUSH = 1 << 5;
-
-    public const uint FUSE_IOCTL_COMPAT = 1 << 0;
-    public const uint FUSE_IOCTL_UNRESTRICTED = 1 << 1;
-    public const uint FUSE_IOCTL_RETRY = 1 << 2;
-    public const uint FUSE_IOCTL_32BIT = 1 << 3;
-    public const uint FUSE_IOCTL_DIR = 1 << 4;
-
-    public const uint CUSE_UNRESTRICTED_IOCTL = 1 << 0;
-
-    public const uint S_IFDIR = 0x4000;
-    public const uint S_IFREG = 0x8000;
-    public const uint DT_DIR = 4;
-    public const uint DT_REG = 8;
-}
+// The message layouts of linux/fuse.h that this layer reads or writes, field for field, in the
+// kernel's order. Their sizes and offsets are not written here: tests/clients/fuse_layout.c prints
+// the kernel header's, and the protocol tests compare them with these structs.
 
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseInHeader
 {
-    public const int Size = 40;
+    public static int Size => Unsafe.SizeOf<FuseInHeader>();
     public uint Len;
     public FuseOpcode Opcode;
     public ulong Unique;
@@ -55,7 +26,7 @@ public struct FuseInHeader
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseOutHeader
 {
-    public const int Size = 16;
+    public static int Size => Unsafe.SizeOf<FuseOutHeader>();
     public uint Len;
     public int Error;
     public ulong Unique;
@@ -75,7 +46,6 @@ public unsafe struct FuseInitIn
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct FuseInitOut
 {
-    public const int Size = 64;
     public uint Major;
     public uint Minor;
     public uint MaxReadahead;
@@ -104,7 +74,6 @@ public struct CuseInitIn
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct CuseInitOut
 {
-    public const int Size = 72;
     public uint Major;
     public uint Minor;
     public uint Unused;
@@ -119,9 +88,8 @@ public unsafe struct CuseInitOut
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseAttr
 {
-    public const int Size = 88;
     public ulong Ino;
-    public ulong FileSize;
+    public ulong Size;
     public ulong Blocks;
     public ulong Atime;
     public ulong Mtime;
@@ -141,7 +109,6 @@ public struct FuseAttr
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseEntryOut
 {
-    public const int Size = 128;
     public ulong NodeId;
     public ulong Generation;
     public ulong EntryValid;
@@ -154,7 +121,6 @@ public struct FuseEntryOut
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseAttrOut
 {
-    public const int Size = 104;
     public ulong AttrValid;
     public uint AttrValidNsec;
     public uint Dummy;
@@ -171,7 +137,6 @@ public struct FuseOpenIn
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseOpenOut
 {
-    public const int Size = 16;
     public ulong Fh;
     public uint OpenFlags;
     public int BackingId;
@@ -187,6 +152,16 @@ public struct FuseReleaseIn
 }
 
 [StructLayout(LayoutKind.Sequential)]
+public struct FuseFlushIn
+{
+    public ulong Fh;
+    public uint Unused;
+    public uint Padding;
+    public ulong LockOwner;
+}
+
+/// <summary>READ's argument, and READDIR's.</summary>
+[StructLayout(LayoutKind.Sequential)]
 public struct FuseReadIn
 {
     public ulong Fh;
@@ -199,9 +174,35 @@ public struct FuseReadIn
 }
 
 [StructLayout(LayoutKind.Sequential)]
+public struct FuseWriteIn
+{
+    public ulong Fh;
+    public ulong Offset;
+    public uint Size;
+    public uint WriteFlags;
+    public ulong LockOwner;
+    public uint Flags;
+    public uint Padding;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct FuseWriteOut
+{
+    public uint Size;
+    public uint Padding;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct FuseFsyncIn
+{
+    public ulong Fh;
+    public uint FsyncFlags;
+    public uint Padding;
+}
+
+[StructLayout(LayoutKind.Sequential)]
 public struct FuseIoctlIn
 {
-    public const int Size = 32;
     public ulong Fh;
     public uint Flags;
     public uint Cmd;
@@ -213,7 +214,6 @@ public struct FuseIoctlIn
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseIoctlOut
 {
-    public const int Size = 16;
     public int Result;
     public uint Flags;
     public uint InIovs;
@@ -223,21 +223,15 @@ public struct FuseIoctlOut
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseIoctlIovec
 {
-    public const int Size = 16;
     public ulong Base;
     public ulong Len;
 }
 
-[StructLayout(LayoutKind.Sequential)]
-public struct FuseInterruptIn
-{
-    public ulong Unique;
-}
-
+/// <summary>One READDIR record's fixed part; the name follows, and the record is padded to 8 bytes.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct FuseDirent
 {
-    public const int HeaderSize = 24;
+    public static int HeaderSize => Unsafe.SizeOf<FuseDirent>();
     public ulong Ino;
     public ulong Off;
     public uint NameLen;

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Kmonitor.Fuse.Protocol;
 
 /// <summary>A view over one request as read from /dev/fuse or /dev/cuse: the header and its body.</summary>
-public readonly ref struct FuseRequest
+internal readonly ref struct FuseRequest
 {
     private readonly ReadOnlySpan<byte> _message;
 
@@ -37,7 +37,7 @@ public readonly ref struct FuseRequest
         return value;
     }
 
-    /// <summary>What follows the fixed argument struct of type T (ioctl data, a name).</summary>
+    /// <summary>What follows the fixed argument struct of type T (ioctl data, written bytes).</summary>
     public ReadOnlySpan<byte> After<T>() where T : unmanaged
     {
         int size = Unsafe.SizeOf<T>();
@@ -56,4 +56,5 @@ public readonly ref struct FuseRequest
     }
 }
 
+/// <summary>A request the kernel cannot have sent: shorter than its header, or than its header says.</summary>
 public sealed class FuseProtocolException(string message) : Exception(message);

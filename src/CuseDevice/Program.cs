@@ -64,7 +64,7 @@ namespace Kmonitor.Daemon
                 int gid = ResolveGroup(options.Group);
                 var serviceOptions = new ServiceOptions(options.Policy, options.MaxPerFile, options.MaxPerUid, RelayCommand());
                 engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes, serviceOptions);
-                var device = new DeviceRequests(new KmonitorDevice(engine.Service));
+                var device = new KmonitorDevice(engine.Service);
                 frontEnd = ChooseFrontEnd(options, paths, device, gid);
                 string mode = frontEnd is CuseFrontEnd ? "cuse" : "fuse";
                 var service = engine.Service;
@@ -99,6 +99,11 @@ namespace Kmonitor.Daemon
                 Log.Error(e.Message);
                 return 1;
             }
+            catch (FuseException e)
+            {
+                Log.Error(e.Message); // /dev/fuse or /dev/cuse could not be opened
+                return 1;
+            }
             finally
             {
                 foreach (var registration in registrations)
@@ -109,7 +114,7 @@ namespace Kmonitor.Daemon
             }
         }
 
-        private static IFrontEnd ChooseFrontEnd(DaemonOptions options, DevicePaths paths, DeviceRequests device, int gid)
+        private static IFrontEnd ChooseFrontEnd(DaemonOptions options, DevicePaths paths, KmonitorDevice device, int gid)
         {
             switch (options.Mode)
             {

@@ -1,3 +1,4 @@
+using Kmonitor.Daemon.Device;
 using Kmonitor.Daemon.Interop;
 using Kmonitor.Diagnostics;
 using Kmonitor.Fuse;
@@ -24,14 +25,14 @@ public sealed class CuseFrontEnd : IFrontEnd
 
     public string Description => $"{_paths.DevicePath} (cuse character device)";
 
-    public CuseFrontEnd(DevicePaths paths, DeviceRequests device, uint modeBits, int gid, uint major, uint minor)
+    public CuseFrontEnd(DevicePaths paths, KmonitorDevice device, uint modeBits, int gid, uint major, uint minor)
     {
         _paths = paths;
         _modeBits = modeBits;
         _gid = gid;
         StaleDevice.CleanUp(paths);
         _channel = FuseChannel.Open(CuseControlPath);
-        _session = new FuseSession(_channel, new CuseServer(paths.Name, major, minor, device));
+        _session = FuseSession.ForCuse(_channel, new CuseDeviceInfo(paths.Name, major, minor), device, FuseLogging.ToDaemonLog);
     }
 
     public int Run(Action ready)

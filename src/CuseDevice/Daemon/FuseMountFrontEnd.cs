@@ -1,7 +1,9 @@
+using Kmonitor.Daemon.Device;
 using Kmonitor.Daemon.Interop;
 using Kmonitor.Diagnostics;
 using Kmonitor.Fuse;
 using Kmonitor.Fuse.Channel;
+using Kmonitor.Fuse.FileSystem;
 using Kmonitor.Interop;
 
 namespace Kmonitor.Daemon;
@@ -20,7 +22,7 @@ public sealed class FuseMountFrontEnd : IFrontEnd
 
     public string Description => $"{_paths.DevicePath} -> {_paths.MountedFile} (fuse)";
 
-    public FuseMountFrontEnd(DevicePaths paths, DeviceRequests device, uint modeBits, int gid)
+    public FuseMountFrontEnd(DevicePaths paths, KmonitorDevice device, uint modeBits, int gid)
     {
         _paths = paths;
         StaleDevice.CleanUp(paths);
@@ -34,7 +36,9 @@ public sealed class FuseMountFrontEnd : IFrontEnd
             if (Mounts.mount("kmonitord", paths.MountPoint, "fuse.kmonitord", Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC, data) != 0)
                 throw KmonitorException.FromErrno($"mount fuse on {paths.MountPoint}", Errno.Last);
             _mounted = true;
-            _session = new FuseSession(_channel, new OneFileFileSystem(DevicePaths.MountedFileName, modeBits, 0, (uint)gid, device));
+            // OPENDIR answers with the device's flags too, as it always has.
+            var fileSystem = new OneFileFileSystem(DevicePaths.MountedFileName, modeBits, 0, (uint)gid, KmonitorDevice.OpenFlags, device);
+            _session = FuseSession.ForMount(_channel, fileSystem, FuseLogging.ToDaemonLog);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using Kmonitor.Abi;
 using Kmonitor.Daemon.Device;
 using Kmonitor.Fuse;
+using Kmonitor.Fuse.Operations;
 using Kmonitor.Interop;
 
 namespace Kmonitor.Tests.Unit;

@@ -1,0 +1,16 @@
+namespace Kmonitor.Fuse.Operations;
+
+/// <summary>The answer to READ: the bytes read (fewer than asked, or none at end of file), or an errno.</summary>
+public readonly struct ReadReply
+{
+    private readonly FuseReply _reply;
+
+    internal ReadReply(FuseReply reply) => _reply = reply;
+
+    public ulong Unique => _reply.Unique;
+
+    /// <param name="data">At most the size the request asked for.</param>
+    public void Data(ReadOnlySpan<byte> data) => _reply.Send(_reply.Begin().Append(data).Finish());
+
+    public void Error(int errno) => _reply.Error(errno);
+}

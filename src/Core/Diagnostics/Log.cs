@@ -49,15 +49,17 @@ public static class Log
 }
 
 /// <summary>Lets a repeated problem be logged once per interval instead of once per occurrence.</summary>
-public sealed class RateLimiter(TimeSpan interval)
+public sealed class RateLimiter(TimeSpan interval, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly long _origin = (time ?? TimeProvider.System).GetTimestamp();
     private long _nextAllowedTicks;
 
     /// <summary>True when a line may be written now; the caller counts the ones suppressed.</summary>
     public bool TryAcquire()
     {
-        long now = Environment.TickCount64;
+        long now = _time.GetElapsedTime(_origin).Ticks;
         long next = Interlocked.Read(ref _nextAllowedTicks);
-        return now >= next && Interlocked.CompareExchange(ref _nextAllowedTicks, now + (long)interval.TotalMilliseconds, next) == next;
+        return now >= next && Interlocked.CompareExchange(ref _nextAllowedTicks, now + interval.Ticks, next) == next;
     }
 }

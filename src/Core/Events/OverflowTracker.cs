@@ -15,15 +15,19 @@ namespace Kmonitor.Events;
 /// types barely inflate. (ENOBUFS is reported before the datagrams still queued, which follow on
 /// without a gap; the gap comes after them, so an episode's gaps are counted until it ends.)
 /// </remarks>
-public sealed class OverflowTracker(Counters counters, bool eventFilter, Action requestResync)
+public sealed class OverflowTracker(Counters counters, bool eventFilter, Action requestResync, TimeProvider? time = null)
 {
     private const int MaxCpus = 8192;
-    private static readonly long QuietMsToEndEpisode = 200;
+
+    /// <summary>How long an episode must be quiet (no overflow) to end.</summary>
+    public static readonly TimeSpan QuietToEndEpisode = TimeSpan.FromMilliseconds(200);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     private readonly uint[] _lastSequence = new uint[MaxCpus];
     private readonly bool[] _seen = new bool[MaxCpus];
     private bool _inEpisode;
-    private long _episodeStartMs, _lastOverflowMs;
+    private long _episodeStart, _lastOverflow; // TimeProvider timestamps
     private long _episodeLost, _episodeNoBuffers, _episodeRingFull;
 
     /// <summary>Called for every event received, in order.</summary>
@@ -65,23 +69,23 @@ public sealed class OverflowTracker(Counters counters, bool eventFilter, Action 
 
     private void Overflowed()
     {
-        long now = Environment.TickCount64;
-        _lastOverflowMs = now;
+        long now = _time.GetTimestamp();
+        _lastOverflow = now;
         if (_inEpisode)
             return;
         _inEpisode = true;
-        _episodeStartMs = now;
+        _episodeStart = now;
         Interlocked.Increment(ref counters.OverflowEpisodes);
     }
 
     /// <summary>Called often (after each datagram, and on receive timeouts): ends an episode once it has been quiet.</summary>
     public void Tick()
     {
-        if (!_inEpisode || Environment.TickCount64 - _lastOverflowMs < QuietMsToEndEpisode)
+        if (!_inEpisode || _time.GetElapsedTime(_lastOverflow) < QuietToEndEpisode)
             return;
         _inEpisode = false;
         string estimate = eventFilter ? "at most " : "";
-        Log.Warning($"overflow: {estimate}{_episodeLost} process events lost in {_lastOverflowMs - _episodeStartMs} ms " +
+        Log.Warning($"overflow: {estimate}{_episodeLost} process events lost in {(long)_time.GetElapsedTime(_episodeStart, _lastOverflow).TotalMilliseconds} ms " +
                     $"({_episodeNoBuffers} ENOBUFS from the netlink socket, {_episodeRingFull} dropped at the full ring); " +
                     "exits are still reported (pidfds), FORK, EXEC and thread events in that window are not; resynchronising");
         _episodeLost = _episodeNoBuffers = _episodeRingFull = 0;

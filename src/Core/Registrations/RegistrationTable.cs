@@ -13,18 +13,23 @@ public sealed class RegistrationTable
     /// <summary>GOLDEN_RATIO_64 of the kernel's linux/hash.h.</summary>
     private const ulong GoldenRatio64 = 0x61C8864680B583EB;
 
-    private sealed class Bucket
+    private sealed class Bucket(IEqualityComparer<int>? targetComparer)
     {
-        public readonly Dictionary<int, List<Registration>> ByTarget = [];
+        public readonly Dictionary<int, List<Registration>> ByTarget = new(targetComparer);
     }
 
     private readonly Bucket[] _buckets = new Bucket[BucketCount];
+    private readonly Events.MonotonicClock _clock;
     private int _count;
 
-    public RegistrationTable()
+    /// <param name="clock">What stamps registrations (default: the kernel's monotonic clock).</param>
+    /// <param name="targetComparer">How target pids are compared inside a bucket; null, the default, is
+    /// int's own. A test passes one that counts, to show how few comparisons a match takes.</param>
+    public RegistrationTable(Events.MonotonicClock? clock = null, IEqualityComparer<int>? targetComparer = null)
     {
+        _clock = clock ?? Events.MonotonicClock.System;
         for (int i = 0; i < _buckets.Length; i++)
-            _buckets[i] = new Bucket();
+            _buckets[i] = new Bucket(targetComparer);
     }
 
     /// <summary>Registrations in the table now.</summary>
@@ -33,8 +38,11 @@ public sealed class RegistrationTable
     /// <summary>The bucket of a target pid: the top 8 bits of pid × GOLDEN_RATIO_64.</summary>
     public static int BucketOf(int pid) => (int)(unchecked((ulong)(uint)pid * GoldenRatio64) >> (64 - BucketBits));
 
-    /// <summary>The clock of proc_event.timestamp_ns: CLOCK_MONOTONIC in nanoseconds (Stopwatch's on Linux).</summary>
-    public static long MonotonicNowNs() => System.Diagnostics.Stopwatch.GetTimestamp();
+    /// <summary>The clock of proc_event.timestamp_ns: CLOCK_MONOTONIC in nanoseconds.</summary>
+    public static long MonotonicNowNs() => Events.MonotonicClock.System.NowNs();
+
+    /// <summary>Now, by the clock that stamps this table's registrations.</summary>
+    public long NowNs() => _clock.NowNs();
 
     /// <summary>An event stamp newer than any registration: for callers that act on the present.</summary>
     public const ulong Now = ulong.MaxValue >> 1;
@@ -44,7 +52,7 @@ public sealed class RegistrationTable
         var bucket = _buckets[BucketOf(registration.Target)];
         lock (bucket)
         {
-            registration.CreatedAtNs = registration.ChangedAtNs = MonotonicNowNs();
+            registration.CreatedAtNs = registration.ChangedAtNs = _clock.NowNs();
             registration.MaskBefore = 0;
             registration.Mask = mask;
             registration.Signal = signal;
@@ -64,7 +72,7 @@ public sealed class RegistrationTable
         {
             // Events already in flight keep only the bits that stay: new bits are for what happens from now on.
             registration.MaskBefore = registration.Mask & mask;
-            registration.ChangedAtNs = MonotonicNowNs();
+            registration.ChangedAtNs = _clock.NowNs();
             registration.Mask = mask;
             registration.Signal = signal;
             registration.Monitor = monitor;

@@ -1,0 +1,72 @@
+namespace Kmonitor.Procfs;
+
+/// <summary>
+/// What the engine reads about other tasks: their /proc status and exit code, and their
+/// namespaces. The engine's logic reads the running system through this alone, so REGISTER,
+/// exits, resyncs and monitor deaths can be tested with tasks that are made up (see
+/// <see cref="ProcReader"/> for the real one).
+/// </summary>
+public interface IProcReader
+{
+    /// <summary>/proc/TID/status; false when no such task exists.</summary>
+    bool TryReadStatus(int tid, out ProcTaskStatus status);
+
+    /// <summary>The raw wait status of an exited task, or null when it is not known.</summary>
+    int? ExitCode(int pid);
+
+    /// <summary>Whether thread <paramref name="tid"/> belongs to process <paramref name="tgid"/> now.</summary>
+    bool IsThreadOf(int tgid, int tid);
+
+    /// <summary>The daemon's own pid namespace.</summary>
+    ulong OwnPidNamespace { get; }
+
+    /// <summary>The daemon's own user namespace.</summary>
+    ulong OwnUserNamespace { get; }
+
+    /// <summary>A task's pid namespace, or null when it is gone.</summary>
+    ulong? PidNamespace(int tid);
+
+    /// <summary>A task's user namespace, or null when it is gone.</summary>
+    ulong? UserNamespace(int tid);
+
+    /// <summary>
+    /// The pid a task has as seen from pid namespace <paramref name="pidNamespace"/> (at
+    /// <paramref name="depth"/> below ours); null when it cannot be seen from there.
+    /// </summary>
+    int? PidSeenFrom(int tid, ulong pidNamespace, int depth);
+
+    /// <summary>
+    /// The task that a process in pid namespace <paramref name="pidNamespace"/> (at
+    /// <paramref name="depth"/> below ours) calls <paramref name="localPid"/>. Slow: it may read all
+    /// of /proc, so it never runs on the FUSE request thread.
+    /// </summary>
+    int? FindByLocalPid(ulong pidNamespace, int depth, int localPid);
+}
+
+/// <summary>The running system's /proc.</summary>
+public sealed class ProcReader : IProcReader
+{
+    public static ProcReader Instance { get; } = new();
+
+    private ProcReader() { }
+
+    public bool TryReadStatus(int tid, out ProcTaskStatus status) => ProcTaskStatus.TryRead(tid, out status);
+
+    public int? ExitCode(int pid) => TaskExitCode.TryRead(pid);
+
+    public bool IsThreadOf(int tgid, int tid) => ProcFile.IsThreadOf(tgid, tid);
+
+    public ulong OwnPidNamespace => Security.Namespaces.OwnPidNamespace;
+
+    public ulong OwnUserNamespace => Security.Namespaces.OwnUserNamespace;
+
+    public ulong? PidNamespace(int tid) => Security.Namespaces.Inode(tid, "pid");
+
+    public ulong? UserNamespace(int tid) => Security.Namespaces.Inode(tid, "user");
+
+    public int? PidSeenFrom(int tid, ulong pidNamespace, int depth) =>
+        ProcTaskStatus.PidAtDepth(tid, depth) is int local && Security.Namespaces.IsVisibleIn(tid, pidNamespace, depth) ? local : null;
+
+    public int? FindByLocalPid(ulong pidNamespace, int depth, int localPid) =>
+        Security.Namespaces.FindByLocalPid(pidNamespace, depth, localPid);
+}

@@ -6,7 +6,10 @@ namespace Kmonitor.Events;
 /// <summary>
 /// The bounded ring between the listener and the dispatcher. When it is full the new event is
 /// refused and counted (the listener never waits on the dispatcher), which is what the
-/// --buffer-length setting bounds.
+/// --buffer-length setting bounds. Beside it runs a lane for the daemon's own markers (a pidfd
+/// that turned readable, a monitor gone, a REGISTER that found its target dead): a marker is
+/// never refused, so its poster never waits, and it comes out after every event written before it
+/// and before every event written after it, carrying the object it is about.
 /// </summary>
 /// <remarks>
 /// It sits on the path of every notification, so the hand-off costs as little as it can: writers
@@ -16,7 +19,8 @@ namespace Kmonitor.Events;
 /// (Monitor.Wait/Pulse cost a mutex hand-over on every event; an eventfd in poll(2) doubled the
 /// p99 latency: both measured, see bench/RESULTS.md.) Writers are serialised by a lock: the
 /// listener writes every event and the pidfd watcher's rare markers are the only other writer, so
-/// it is uncontended. One reader.
+/// it is uncontended. One reader. Markers are rare: the reader looks at the lane only when the
+/// position of the next marker, one volatile read, says one is due.
 /// </remarks>
 public sealed unsafe class EventRing
 {
@@ -31,10 +35,19 @@ public sealed unsafe class EventRing
     private long _tail;   // next slot to write; written under _writeGate
     private volatile bool _completed;
 
+    /// <summary>Markers waiting, each with the position in the ring it comes before; guarded by _writeGate.</summary>
+    private readonly Queue<(long Position, ProcEvent Marker, object? Subject)> _markers = new();
+
+    /// <summary>The position of the first waiting marker, long.MaxValue when none waits.</summary>
+    private long _nextMarkerAt = long.MaxValue;
+
     /// <summary>The futex word: Asleep while the reader sleeps or is about to. Pinned, so its address never moves.</summary>
     private readonly int[] _readerState = GC.AllocateArray<int>(1, pinned: true);
 
     private int* ReaderStateAddress => (int*)Unsafe.AsPointer(ref _readerState[0]);
+
+    /// <summary>The futex word's address: a test reads it off /proc/TID/syscall to see the reader asleep on it.</summary>
+    internal nint ReaderStateWord => (nint)ReaderStateAddress;
 
     public EventRing(int capacity)
     {
@@ -44,7 +57,17 @@ public sealed unsafe class EventRing
 
     public int Capacity => _slots.Length;
 
-    public int Count => (int)(Volatile.Read(ref _tail) - Volatile.Read(ref _head));
+    /// <summary>Events and markers not read yet.</summary>
+    public int Count
+    {
+        get
+        {
+            int markers;
+            lock (_writeGate)
+                markers = _markers.Count;
+            return (int)(Volatile.Read(ref _tail) - Volatile.Read(ref _head)) + markers;
+        }
+    }
 
     /// <summary>True once <see cref="Complete"/> was called and every event has been read.</summary>
     public bool IsCompleted => _completed && Count == 0;
@@ -64,14 +87,35 @@ public sealed unsafe class EventRing
         return true;
     }
 
-    /// <summary>Takes the oldest event, waiting up to <paramref name="timeoutMs"/>; false on timeout or completion.</summary>
-    public bool TryRead(out ProcEvent ev, int timeoutMs)
+    /// <summary>
+    /// Adds one of the daemon's markers, never refused: it is read after every event already in the
+    /// ring, with <paramref name="subject"/> beside it.
+    /// </summary>
+    public void Post(in ProcEvent marker, object? subject)
+    {
+        lock (_writeGate)
+        {
+            _markers.Enqueue((_tail, marker, subject));
+            if (_markers.Count == 1)
+                Volatile.Write(ref _nextMarkerAt, _tail);
+        }
+        WakeReader();
+    }
+
+    /// <summary>Takes the oldest event or marker, waiting up to <paramref name="timeoutMs"/>; false on timeout or completion.</summary>
+    public bool TryRead(out ProcEvent ev, int timeoutMs) => TryRead(out ev, out _, timeoutMs);
+
+    /// <summary>The same, with what a marker carries (null for the kernel's events).</summary>
+    public bool TryRead(out ProcEvent ev, out object? subject, int timeoutMs)
     {
         long deadline = 0;
         int spins = 0;
+        subject = null;
         while (true)
         {
             long head = _head;
+            if (head >= Volatile.Read(ref _nextMarkerAt) && TryTakeMarker(head, out ev, out subject))
+                return true;
             if (head != Volatile.Read(ref _tail))
             {
                 ev = _slots[head % _slots.Length];
@@ -93,11 +137,27 @@ public sealed unsafe class EventRing
                 break;
             // Asleep first, then look again: a writer that publishes after the look sees Asleep and wakes us.
             Interlocked.Exchange(ref _readerState[0], Asleep);
-            if (_head == Volatile.Read(ref _tail) && !_completed)
+            if (_head == Volatile.Read(ref _tail) && Volatile.Read(ref _nextMarkerAt) == long.MaxValue && !_completed)
                 Futex.Wait(ReaderStateAddress, Asleep, (int)Math.Max(deadline - now, 1));
             Volatile.Write(ref _readerState[0], Awake);
         }
         ev = default;
+        return false;
+    }
+
+    private bool TryTakeMarker(long head, out ProcEvent marker, out object? subject)
+    {
+        lock (_writeGate)
+        {
+            if (_markers.TryPeek(out var first) && first.Position <= head)
+            {
+                _markers.Dequeue();
+                Volatile.Write(ref _nextMarkerAt, _markers.TryPeek(out var next) ? next.Position : long.MaxValue);
+                (marker, subject) = (first.Marker, first.Subject);
+                return true;
+            }
+        }
+        (marker, subject) = (default, null);
         return false;
     }
 

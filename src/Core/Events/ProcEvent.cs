@@ -26,8 +26,17 @@ public readonly record struct ProcEvent(
     public static ProcEvent Exit(int pid, int tgid, int exitCode) =>
         new(ProcEventWhat.PROC_EVENT_EXIT, 0, 0, 0, pid, tgid, 0, 0, exitCode);
 
+    /// <summary>The pidfd watcher's marker: a watched process has ended (the process rides beside it in the ring).</summary>
     public static ProcEvent ProcessGone(int tgid, long seenAtNs) =>
         new(ProcEventWhat.KMONITORD_PROCESS_GONE, 0, 0, (ulong)seenAtNs, tgid, tgid, 0, 0, 0);
+
+    /// <summary>The pidfd watcher's marker: a monitor has ended (the monitor rides beside it).</summary>
+    public static ProcEvent MonitorGone(int tgid, long seenAtNs) =>
+        new(ProcEventWhat.KMONITORD_MONITOR_GONE, 0, 0, (ulong)seenAtNs, tgid, tgid, 0, 0, 0);
+
+    /// <summary>REGISTER's marker: its target had already ended (what it took from the table rides beside it).</summary>
+    public static ProcEvent EndedAtRegister(int pid, long seenAtNs) =>
+        new(ProcEventWhat.KMONITORD_ENDED_AT_REGISTER, 0, 0, (ulong)seenAtNs, pid, pid, 0, 0, 0);
 
     public static ProcEvent Uid(int pid, int tgid, uint realUid) =>
         new(ProcEventWhat.PROC_EVENT_UID, 0, 0, 0, pid, tgid, 0, 0, 0, realUid);
@@ -53,4 +62,13 @@ public enum ProcEventWhat : uint
     /// exited, so an exit whose netlink event was lost is still reported, in order with the rest.
     /// </summary>
     KMONITORD_PROCESS_GONE = 0x00010000,
+
+    /// <summary>Not the kernel's: posted by the pidfd watcher when a monitor has exited, so the dispatcher drops it.</summary>
+    KMONITORD_MONITOR_GONE = 0x00020000,
+
+    /// <summary>
+    /// Not the kernel's: posted by REGISTER when its target had already ended (a zombie), so the
+    /// dispatcher, the one thread that sends notifications, sends its exit notifications.
+    /// </summary>
+    KMONITORD_ENDED_AT_REGISTER = 0x00040000,
 }

@@ -47,10 +47,10 @@ public class DispatcherBenchmarks
     {
         if (signal(Signal, SIG_IGN) == SIG_ERR)
             throw new InvalidOperationException($"signal({Signal}, SIG_IGN) failed");
-        _service = new KmonitorService();
-        _dispatcher = new Dispatcher(new EventRing(16), _service);
+        _service = new KmonitorService(ringCapacity: 16);
+        _dispatcher = _service.Dispatcher;
         var file = new DeviceFile(1);
-        int error = MonitorProcess.TryOpen(Environment.ProcessId, file, 0, out var self);
+        int error = MonitorProcess.TryOpen(Environment.ProcessId, file, 0, 0, out var self);
         if (error != 0)
             throw new InvalidOperationException($"pidfd_open of this process failed: errno {error}");
         _self = self!;
@@ -98,7 +98,6 @@ public class DispatcherBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _dispatcher.Dispose();
         _service.Dispose();
         _self.Dispose();
         _plain = null!;

@@ -68,7 +68,7 @@ namespace Kmonitor.Daemon
                 frontEnd = ChooseFrontEnd(options, paths, device, gid);
                 string mode = frontEnd is CuseFrontEnd ? "cuse" : "fuse";
                 var service = engine.Service;
-                status = new StatusSocket(StatusSocket.PathFor(paths), liveHeap => StatusReport.Build(mode, paths.DevicePath, service, liveHeap));
+                status = new StatusSocket(StatusSocket.PathFor(paths), liveHeap => StatusReport.Build(mode, paths.DevicePath, service.Status(), liveHeap));
                 engine.Start();
 
                 var stopping = frontEnd;

@@ -1,102 +1,149 @@
 using Kmonitor.Diagnostics;
 using Kmonitor.Events;
+using Kmonitor.Exits;
 using Kmonitor.Registrations;
+using Kmonitor.Signals;
 
 namespace Kmonitor.Dispatch;
 
 /// <summary>
-/// The dispatcher thread: takes events from the ring, maps them to kmonitor notifications, matches
-/// them against the table and sends the signals. Everything but receiving happens here.
+/// The dispatcher thread: takes events and markers from the ring and handles each completely, one
+/// handler per kind (as drivers/connector/cn_proc.c has one function per event). It is the only
+/// thread that sends notifications: the request thread and the pidfd watcher post markers into the
+/// ring instead, so every notification leaves in the order its cause was received.
 /// </summary>
 public sealed class Dispatcher : IDisposable
 {
     private readonly EventRing _ring;
-    private readonly KmonitorService _service;
+    private readonly RegistrationTable _table;
+    private readonly ProcessWatcher _watcher;
+    private readonly ExitReporter _exits;
+    private readonly Notifier _notifier;
+    private readonly OpenFiles _files;
+    private readonly Counters _counters;
+    private readonly TimeProvider _time;
     private readonly Thread _thread;
     private readonly List<Match> _matches = new(64);
     private readonly KmonitorEvent[] _events = new KmonitorEvent[EventMapper.MaxPerEvent];
+    private int _resyncRequested;
 
-    public Dispatcher(EventRing ring, KmonitorService service)
+    public Dispatcher(EventRing ring, RegistrationTable table, ProcessWatcher watcher, ExitReporter exits, Notifier notifier,
+        OpenFiles files, Counters counters, TimeProvider? time = null)
     {
         _ring = ring;
-        _service = service;
+        _table = table;
+        _watcher = watcher;
+        _exits = exits;
+        _notifier = notifier;
+        _files = files;
+        _counters = counters;
+        _time = time ?? TimeProvider.System;
+        _lastTurn = _time.GetTimestamp();
         _thread = new Thread(Run) { Name = "kmonitor-dispatcher", IsBackground = true };
     }
 
     public void Start() => _thread.Start();
 
     /// <summary>A resync waits for the ring to drain (so it does not overtake events already received), but not longer than this.</summary>
-    private const long MaxResyncDelayMs = 1000;
+    private static readonly TimeSpan MaxResyncDelay = TimeSpan.FromSeconds(1);
 
-    private long _lastTurnMs = Environment.TickCount64;
+    private long _lastTurn;
 
     /// <summary>Whether the dispatcher loop has turned within <paramref name="within"/> (it turns at least every 250 ms).</summary>
-    public bool IsTurning(TimeSpan within) => Environment.TickCount64 - Volatile.Read(ref _lastTurnMs) < within.TotalMilliseconds;
+    public bool IsTurning(TimeSpan within) => _time.GetElapsedTime(Volatile.Read(ref _lastTurn)) < within;
+
+    /// <summary>Asks for a resync (every registered target checked) once the ring has drained; any thread.</summary>
+    public void RequestResync() => Volatile.Write(ref _resyncRequested, 1);
 
     private void Run()
     {
         long resyncWanted = 0;
         while (true)
         {
-            Volatile.Write(ref _lastTurnMs, Environment.TickCount64);
-            bool got = _ring.TryRead(out var ev, resyncWanted != 0 ? 50 : 250);
-            if (got)
-            {
-                try
-                {
-                    Dispatch(ev);
-                }
-                catch (Exception e)
-                {
-                    // One bad event must not stop every later notification.
-                    Log.Error($"dispatching {ev.What} of {ev.Pid} failed: {e.GetType().Name}: {e.Message}");
-                }
-            }
-            else if (_ring.IsCompleted)
-            {
+            Volatile.Write(ref _lastTurn, _time.GetTimestamp());
+            if (!DispatchNext(resyncWanted != 0 ? 50 : 250) && _ring.IsCompleted)
                 return;
-            }
-            if (resyncWanted == 0 && _service.TakeResyncRequest())
-                resyncWanted = Environment.TickCount64;
-            if (resyncWanted != 0 && (_ring.Count == 0 || Environment.TickCount64 - resyncWanted > MaxResyncDelayMs))
+            if (resyncWanted == 0 && Interlocked.Exchange(ref _resyncRequested, 0) == 1)
+                resyncWanted = _time.GetTimestamp();
+            if (resyncWanted != 0 && (_ring.Count == 0 || _time.GetElapsedTime(resyncWanted) > MaxResyncDelay))
             {
                 resyncWanted = 0;
-                int ended = _service.Resync(_matches);
+                int ended = _exits.Resync();
                 Log.Info($"resynchronised after the overflow: checked every registered target, {ended} had ended unreported");
             }
         }
     }
 
-    /// <summary>Handles one event completely. Public so tests can drive the dispatcher without a thread.</summary>
-    public void Dispatch(in ProcEvent ev)
+    /// <summary>
+    /// Takes the next event or marker from the ring, waiting up to <paramref name="timeoutMs"/>, and
+    /// handles it; false when there was none. Public so tests can drive the dispatcher without its thread.
+    /// </summary>
+    public bool DispatchNext(int timeoutMs)
     {
-        if (ev.What == ProcEventWhat.PROC_EVENT_UID)
+        if (!_ring.TryRead(out var ev, out object? subject, timeoutMs))
+            return false;
+        try
         {
-            _service.Table.UpdateUid(ev.Pid, ev.RealUid, ev.TimestampNs);
-            return;
+            Dispatch(ev, subject);
         }
-        if (ev.What == ProcEventWhat.KMONITORD_PROCESS_GONE)
+        catch (Exception e)
         {
-            DispatchProcessGone(ev);
-            return;
+            // One bad event must not stop every later notification.
+            Log.Error($"dispatching {ev.What} of {ev.Pid} failed: {e.GetType().Name}: {e.Message}");
         }
-        int count = EventMapper.Map(ev, _events);
-        if (count == 0)
-            return;
-        if (ev.What == ProcEventWhat.PROC_EVENT_EXIT)
+        return true;
+    }
+
+    /// <summary>Handles one event completely. Public so tests and benchmarks can drive the dispatcher without a thread.</summary>
+    /// <param name="subject">What a marker carries (see <see cref="EventRing.Post"/>).</param>
+    public void Dispatch(in ProcEvent ev, object? subject = null)
+    {
+        switch (ev.What)
         {
-            DispatchExit(ev, count);
-            return;
+            case ProcEventWhat.PROC_EVENT_FORK:
+                OnFork(ev);
+                break;
+            case ProcEventWhat.PROC_EVENT_EXEC:
+                OnExec(ev);
+                break;
+            case ProcEventWhat.PROC_EVENT_EXIT:
+                OnExit(ev);
+                break;
+            case ProcEventWhat.PROC_EVENT_UID:
+                _table.UpdateUid(ev.Pid, ev.RealUid, ev.TimestampNs);
+                break;
+            case ProcEventWhat.KMONITORD_PROCESS_GONE:
+                OnProcessGone((WatchedProcess)subject!);
+                break;
+            case ProcEventWhat.KMONITORD_MONITOR_GONE:
+                _files.DropMonitor((MonitorProcess)subject!);
+                break;
+            case ProcEventWhat.KMONITORD_ENDED_AT_REGISTER:
+                _exits.Report((EndedTask)subject!);
+                break;
         }
-        if (ev.What == ProcEventWhat.PROC_EVENT_FORK && ev.Pid != ev.Tgid && _service.Table.HasTarget(ev.Tgid))
-            _service.Watcher.Find(ev.Tgid)?.CountTask(+1, ev.TimestampNs);
+    }
+
+    /// <summary>A new process (PROCESS_FORK to the forking task) or a new thread (THREAD_CREATE to its process).</summary>
+    private void OnFork(in ProcEvent ev)
+    {
+        if (ev.Pid != ev.Tgid && _table.HasTarget(ev.Tgid))
+            _watcher.Find(ev.Tgid)?.CountTask(+1, ev.TimestampNs);
+        MatchAndSend(ev, EventMapper.Map(ev, _events));
+    }
+
+    private void OnExec(in ProcEvent ev) => MatchAndSend(ev, EventMapper.Map(ev, _events));
+
+    /// <summary>Every notification the event calls for, to every registration on the task and on its process.</summary>
+    private void MatchAndSend(in ProcEvent ev, int count)
+    {
         for (int i = 0; i < count; i++)
         {
             var kev = _events[i];
             _matches.Clear();
-            _service.Table.CollectMatches(kev.TaskPid, kev.Bit, ev.TimestampNs, _matches);
+            _table.CollectMatches(kev.TaskPid, kev.Bit, ev.TimestampNs, _matches);
             if (kev.ProcessPid != kev.TaskPid)
-                _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
+                _table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
             SendAll(kev);
         }
     }
@@ -104,62 +151,55 @@ public sealed class Dispatcher : IDisposable
     /// <summary>
     /// A task exited. Registrations on a thread end with it; registrations on its process hear
     /// THREAD_ABORT/THREAD_EXIT like any other event. Registrations on the process end once its
-    /// last thread's exit has been handled (<see cref="Exits.WatchedProcess.IsComplete"/>: every
+    /// last thread's exit has been handled (<see cref="WatchedProcess.IsComplete"/>: every
     /// counted task reported, and the pidfd readable, which it is by the time the kernel sends the
     /// last EXIT, since exit_notify comes before proc_exit_connector). A leader that leaves with
     /// pthread_exit while others run does not end its process.
     /// </summary>
-    private void DispatchExit(in ProcEvent ev, int count)
+    private void OnExit(in ProcEvent ev)
     {
+        int count = EventMapper.Map(ev, _events);
         if (ev.Tgid != ev.Pid)
         {
-            if (_service.Table.HasTarget(ev.Pid))
+            if (_table.HasTarget(ev.Pid))
             {
-                Interlocked.Increment(ref _service.Counters.EventsMatched);
-                _service.EndTask(ev.Pid, ev.ExitCode, ev.TimestampNs, _matches);
+                Interlocked.Increment(ref _counters.EventsMatched);
+                _exits.EndTask(ev.Pid, ev.ExitCode, ev.TimestampNs);
             }
             for (int i = 0; i < count; i++)
             {
                 var kev = _events[i];
                 _matches.Clear();
-                _service.Table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
+                _table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
                 SendAll(kev);
             }
         }
-        if (!_service.Table.HasTarget(ev.Tgid) || _service.Watcher.Find(ev.Tgid) is not { } process)
+        if (!_table.HasTarget(ev.Tgid) || _watcher.Find(ev.Tgid) is not { } process)
             return;
         process.CountTask(-1, ev.TimestampNs);
         if (process.IsComplete)
         {
-            Interlocked.Increment(ref _service.Counters.EventsMatched);
+            Interlocked.Increment(ref _counters.EventsMatched);
             // This thread was the last: its exit code is the process's (group_exit_code for exit_group).
-            _service.EndTask(ev.Tgid, ev.ExitCode, ev.TimestampNs, _matches);
+            _exits.EndTask(ev.Tgid, ev.ExitCode, ev.TimestampNs);
         }
     }
 
     /// <summary>
-    /// The pidfd watcher saw a process end and the netlink path has not reported it: its events were
-    /// lost (a full socket buffer or ring). Report it now, with the exit code /proc still has.
+    /// The pidfd watcher saw a process end, the grace period after: if the netlink path has not
+    /// reported it, its events were lost (a full socket buffer or ring), and it is reported now.
     /// </summary>
-    private void DispatchProcessGone(in ProcEvent ev)
-    {
-        if (!_service.TryDequeueGone(out var process) || !_service.Table.HasTarget(process!.Tgid))
-            return;
-        int before = _service.Table.Count;
-        _service.EndTask(process.Tgid, Procfs.TaskExitCode.TryRead(process.Tgid), Registrations.RegistrationTable.Now, _matches, boundTo: process);
-        if (_service.Table.Count != before)
-            Interlocked.Increment(ref _service.Counters.ExitsFromPidfd);
-    }
+    private void OnProcessGone(WatchedProcess process) => _exits.ProcessGone(process);
 
     private void SendAll(in KmonitorEvent kev)
     {
         if (_matches.Count == 0)
             return;
-        Interlocked.Increment(ref _service.Counters.EventsMatched);
+        Interlocked.Increment(ref _counters.EventsMatched);
         // si_uid: the registration's target uid, kept current by UID events. A forked child or a new
         // thread starts with its parent's credentials, so it is theirs too.
         foreach (var match in _matches)
-            _service.Notify(match, kev.Bit, kev.SubjectPid, match.Registration.TargetUid);
+            _notifier.Notify(match, kev.Bit, kev.SubjectPid, match.Registration.TargetUid);
         _matches.Clear();
     }
 

@@ -6,7 +6,7 @@ namespace Kmonitor.Registrations;
 /// on: its process (held by the monitor's pidfd, and checked to still contain the thread), and its
 /// real uid, trusted only while the filesystem uid the kernel puts in every request is the one it
 /// had when this was read. The watch policy itself is never decided from here: see
-/// <see cref="KmonitorService.Register"/>.
+/// <see cref="Registrar.Register"/>.
 /// </summary>
 internal sealed record KnownCaller(MonitorProcess Monitor, uint RealUid, uint FsUid)
 {

@@ -15,6 +15,9 @@ public sealed class MonitorProcess : IDisposable
     /// <summary>Its entry in the pidfd watcher, or 0 when not watched.</summary>
     internal ulong WatchId;
 
+    /// <summary>Set, under its file's lock, once it has been dropped: it can never become the file's monitor again.</summary>
+    internal bool Dropped;
+
     private long _queueFullDrops;
 
     /// <summary>Notifications dropped because its queue of pending signals was full (EAGAIN).</summary>
@@ -38,20 +41,14 @@ public sealed class MonitorProcess : IDisposable
     }
 
     /// <summary>Opens a pidfd for the process; returns the errno (ESRCH when it is gone) on failure.</summary>
-    public static int TryOpen(int tgid, DeviceFile file, int pidNamespaceDepth, out MonitorProcess? monitor)
+    /// <param name="pidNamespace">Its pid namespace, when <paramref name="pidNamespaceDepth"/> is not 0.</param>
+    public static int TryOpen(int tgid, DeviceFile file, int pidNamespaceDepth, ulong pidNamespace, out MonitorProcess? monitor)
     {
         monitor = null;
-        ulong pidNamespace = 0;
-        if (pidNamespaceDepth > 0)
-        {
-            if (Security.Namespaces.Inode(tgid, "pid") is not ulong inode)
-                return Errno.ESRCH;
-            pidNamespace = inode;
-        }
         int fd = Interop.Pidfd.pidfd_open(tgid, 0);
         if (fd < 0)
             return Errno.Last;
-        monitor = new MonitorProcess(tgid, file, new FileDescriptorHandle(fd), pidNamespaceDepth, pidNamespace);
+        monitor = new MonitorProcess(tgid, file, new FileDescriptorHandle(fd), pidNamespaceDepth, pidNamespaceDepth > 0 ? pidNamespace : 0);
         return 0;
     }
 

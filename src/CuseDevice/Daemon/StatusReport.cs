@@ -7,7 +7,7 @@ namespace Kmonitor.Daemon;
 public static class StatusReport
 {
     /// <param name="liveHeap">Measure the live managed heap: costs a full collection, so only on request.</param>
-    public static byte[] Build(string mode, string device, KmonitorService service, bool liveHeap = false)
+    public static byte[] Build(string mode, string device, ServiceStatus service, bool liveHeap = false)
     {
         var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -16,22 +16,21 @@ public static class StatusReport
             json.WriteNumber("pid", Environment.ProcessId);
             json.WriteString("mode", mode);
             json.WriteString("device", device);
-            json.WriteNumber("registrations", service.Table.Count);
-            json.WriteNumber("open_files", service.OpenFileCount);
-            var (targets, monitors) = service.Watcher.Watched;
-            json.WriteNumber("watched_processes", targets);
-            json.WriteNumber("watched_monitors", monitors);
+            json.WriteNumber("registrations", service.Registrations);
+            json.WriteNumber("open_files", service.OpenFiles);
+            json.WriteNumber("watched_processes", service.WatchedProcesses);
+            json.WriteNumber("watched_monitors", service.WatchedMonitors);
             // After a full collection, so it counts what is still referenced: the figure that shows a leak.
             if (liveHeap)
                 json.WriteNumber("live_heap_bytes", GC.GetTotalMemory(forceFullCollection: true));
             json.WriteNumber("rss_bytes", Environment.WorkingSet);
             json.WriteNumber("open_descriptors", Directory.GetFiles("/proc/self/fd").Length);
             json.WriteStartObject("counters");
-            foreach (var (name, value) in service.Counters.Snapshot())
+            foreach (var (name, value) in service.Counters)
                 json.WriteNumber(name, value);
             json.WriteEndObject();
             json.WriteStartArray("monitors");
-            foreach (var monitor in service.Monitors())
+            foreach (var monitor in service.Monitors)
             {
                 json.WriteStartObject();
                 json.WriteNumber("pid", monitor.Pid);

@@ -23,7 +23,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
     /// <summary>Opens a file of the device; returns 0 and the handle, or an errno.</summary>
     public int Open(int callerTid, uint openFlags, out ulong fh)
     {
-        fh = service.Open().Handle;
+        fh = service.Files.Open().Handle;
         return 0;
     }
 
@@ -36,33 +36,66 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
             reply.Opened(fh, OpenFlags);
     }
 
-    public IoctlOutcome Ioctl(in IoctlCall call)
+    /// <summary>
+    /// The answer to an ioctl: at once, or later for a caller in another pid namespace, whose pid is
+    /// looked for in /proc off the request thread (the session serves other callers meanwhile).
+    /// </summary>
+    public ValueTask<IoctlOutcome> Answer(in IoctlCall call)
     {
         if (call.Cmd is not (KmonitorAbi.KMONITOR_IOW_REGISTER or KmonitorAbi.KMONITOR_IOW_DEREGISTER))
-            return IoctlOutcome.Done(Errno.EINVAL); // as the original, and without asking for the argument
-        if (service.FindFile(call.Fh) is not DeviceFile file)
-            return IoctlOutcome.Done(Errno.EBADF);
+            return new(IoctlOutcome.Done(Errno.EINVAL)); // as the original, and without asking for the argument
+        if (service.Files.Find(call.Fh) is not DeviceFile file)
+            return new(IoctlOutcome.Done(Errno.EBADF));
         if (call.Input.Length < KmonitorCmd.Size)
         {
             // CUSE sends the first ioctl without its argument: ask the kernel to copy the 12 bytes.
-            return call.Unrestricted
+            return new(call.Unrestricted
                 ? IoctlOutcome.Retry(call.Arg, KmonitorCmd.Size)
-                : IoctlOutcome.Done(Errno.EINVAL);
+                : IoctlOutcome.Done(Errno.EINVAL));
         }
         var cmd = KmonitorCmd.Read(call.Input);
-        int error = call.Cmd == KmonitorAbi.KMONITOR_IOW_REGISTER
-            ? service.Register(file, call.CallerTid, cmd, call.CallerUid)
-            : service.Deregister(file, call.CallerTid, cmd);
-        return IoctlOutcome.Done(error);
+        var error = call.Cmd == KmonitorAbi.KMONITOR_IOW_REGISTER
+            ? service.Registrar.Register(file, call.CallerTid, cmd, call.CallerUid)
+            : service.Registrar.Deregister(file, call.CallerTid, cmd);
+        return error.IsCompleted ? new(IoctlOutcome.Done(error.Result)) : Later(error);
+
+        static async ValueTask<IoctlOutcome> Later(ValueTask<int> error) => IoctlOutcome.Done(await error);
     }
 
-    void ICharacterDevice.Ioctl(in IoctlCall call, IoctlReply reply) => reply.Answer(Ioctl(call));
+    /// <summary>The answer to an ioctl, waited for when it comes later (for tests, which have no session).</summary>
+    public IoctlOutcome Ioctl(in IoctlCall call)
+    {
+        var answer = Answer(call);
+        return answer.IsCompleted ? answer.Result : answer.AsTask().GetAwaiter().GetResult();
+    }
+
+    void ICharacterDevice.Ioctl(in IoctlCall call, IoctlReply reply)
+    {
+        var answer = Answer(call);
+        if (answer.IsCompleted)
+        {
+            reply.Answer(answer.Result);
+            return;
+        }
+        // Answered from the thread that finishes the scan; the session's thread has gone on meanwhile.
+        answer.AsTask().ContinueWith(done =>
+        {
+            try
+            {
+                reply.Answer(done.Result);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The daemon stopped meanwhile: the connection, and the caller's wait, ended with it.
+            }
+        }, TaskContinuationOptions.ExecuteSynchronously);
+    }
 
     /// <summary>The last close of a file. Carries no caller: RELEASE comes with pid 0.</summary>
     public void Release(ulong fh)
     {
-        if (service.FindFile(fh) is DeviceFile file)
-            service.Release(file);
+        if (service.Files.Find(fh) is DeviceFile file)
+            service.Files.Close(file);
     }
 
     void ICharacterDevice.Release(in FuseInHeader caller, in FuseReleaseIn request, FuseReply reply)

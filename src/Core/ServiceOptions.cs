@@ -11,6 +11,13 @@ namespace Kmonitor;
 /// si_pid 0 as the kernel sets it for a signal from an ancestor namespace.</param>
 public sealed record ServiceOptions(
     WatchPolicyKind Policy = WatchPolicyKind.Owner,
-    int MaxPerFile = 65_536,
-    int MaxPerUid = 262_144,
-    IReadOnlyList<string>? RelayCommand = null);
+    int MaxPerFile = ServiceOptions.DefaultMaxPerFile,
+    int MaxPerUid = ServiceOptions.DefaultMaxPerUid,
+    IReadOnlyList<string>? RelayCommand = null)
+{
+    /// <summary>The default of --max-per-file: written here only.</summary>
+    public const int DefaultMaxPerFile = 65_536;
+
+    /// <summary>The default of --max-per-uid: written here only.</summary>
+    public const int DefaultMaxPerUid = 262_144;
+}

@@ -8,8 +8,6 @@ namespace Kmonitor.Abi;
 /// </summary>
 public static class KmonitorAbi
 {
-    public const uint KMONITOR_IOC_MAGIC = 0xDE;
-
     /// <summary>_IOW(0xDE, 1, struct kmonitor_cmd).</summary>
     public const uint KMONITOR_IOW_REGISTER = 0x400CDE01;
 

@@ -49,9 +49,6 @@ public sealed unsafe class ProcessWatcher : IDisposable
         _thread = new Thread(Run) { Name = "kmonitor-pidfd-watcher", IsBackground = true };
     }
 
-    /// <summary>Processes watched now.</summary>
-    public int Count { get { lock (_gate) return _byId.Count; } }
-
     public void Start() => _thread.Start();
 
     /// <summary>

@@ -23,8 +23,8 @@ public sealed record DaemonOptions
     public uint Major { get; init; }
     public uint Minor { get; init; }
     public WatchPolicyKind Policy { get; init; } = WatchPolicyKind.Owner;
-    public int MaxPerFile { get; init; } = 65_536;
-    public int MaxPerUid { get; init; } = 262_144;
+    public int MaxPerFile { get; init; } = ServiceOptions.DefaultMaxPerFile;
+    public int MaxPerUid { get; init; } = ServiceOptions.DefaultMaxPerUid;
     public bool Help { get; init; }
 
     public const string DefaultConfigPath = "/etc/kmonitor/kmonitord.json";
@@ -34,7 +34,7 @@ public sealed record DaemonOptions
     public static readonly string[] Keys =
         ["mode", "name", "buffer_length", "receive_buffer", "group", "mode_bits", "major", "minor", "log_level", "policy", "max_per_file", "max_per_uid"];
 
-    public const string Usage = """
+    public static readonly string Usage = $$"""
         usage: kmonitord [options]          serve /dev/NAME in the foreground
                kmonitord status [--name NAME] [--json]
           --mode auto|fuse|cuse    how /dev/NAME is served (default auto: CUSE when the kernel has it, else FUSE)
@@ -47,8 +47,8 @@ public sealed record DaemonOptions
           --log-level debug|info|warning|error   (default info)
           --policy owner|open      who may watch whom (default owner: your own processes, or any with
                                    root, CAP_KILL or CAP_SYS_PTRACE; open: anyone, as in 2004)
-          --max-per-file N         registrations per open file (default 65536); more is ENOSPC
-          --max-per-uid N          registrations per user (default 262144); more is ENOSPC
+          --max-per-file N         registrations per open file (default {{ServiceOptions.DefaultMaxPerFile}}); more is ENOSPC
+          --max-per-uid N          registrations per user (default {{ServiceOptions.DefaultMaxPerUid}}); more is ENOSPC
           --config PATH            settings file (default /etc/kmonitor/kmonitord.json)
           --help
         Every setting can also be given as KMONITORD_<SETTING> (e.g. KMONITORD_LOG_LEVEL=debug) or in

@@ -18,9 +18,9 @@ namespace Kmonitor.Events;
 /// then sleeps on a futex, which a writer wakes with one syscall, and only when the reader sleeps.
 /// (Monitor.Wait/Pulse cost a mutex hand-over on every event; an eventfd in poll(2) doubled the
 /// p99 latency: both measured, see bench/RESULTS.md.) Writers are serialised by a lock: the
-/// listener writes every event and the pidfd watcher's rare markers are the only other writer, so
-/// it is uncontended. One reader. Markers are rare: the reader looks at the lane only when the
-/// position of the next marker, one volatile read, says one is due.
+/// listener writes every event, and the other writers (the pidfd watcher, a REGISTER that found its
+/// target dead) post rare markers, so it is uncontended. One reader. The reader looks at the
+/// markers' lane only when the position of the next marker, one volatile read, says one is due.
 /// </remarks>
 public sealed unsafe class EventRing
 {

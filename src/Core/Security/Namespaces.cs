@@ -38,7 +38,7 @@ public static class Namespaces
     /// The task that a process in pid namespace <paramref name="namespaceInode"/> (at
     /// <paramref name="depth"/> below ours) calls <paramref name="localPid"/>, found by looking at every
     /// task's NSpid line. Slow (it reads /proc once per process), so it is used only for monitors in
-    /// other pid namespaces, whose ioctls carry pids as they see them.
+    /// other pid namespaces, whose ioctls carry pids as they see them, and only on the ScanWorker.
     /// </summary>
     public static int? FindByLocalPid(ulong namespaceInode, int depth, int localPid)
     {

@@ -38,6 +38,7 @@ public sealed class KmonitorService : IDisposable
 
     public OpenFiles Files { get; }
     public Registrar Registrar { get; }
+    public ExitReporter Exits { get; }
     public Dispatcher Dispatcher { get; }
 
     private readonly Notifier _notifier;
@@ -58,10 +59,10 @@ public sealed class KmonitorService : IDisposable
         var quotas = new Quotas(Options.MaxPerFile, Options.MaxPerUid);
         OpenFiles? files = null;
         _notifier = new Notifier(delivery ?? new SignalDelivery(Options.RelayCommand), proc, Counters, monitor => files!.DropMonitor(monitor), time);
-        var exits = new ExitReporter(Table, quotas, Watcher, _notifier, proc, Counters);
-        Files = files = new OpenFiles(Table, Watcher, exits);
-        Registrar = new Registrar(new CallerResolver(proc), Options.Policy, quotas, Files, Table, Watcher, exits, Ring, _scans, proc, Counters, time);
-        Dispatcher = new Dispatcher(Ring, Table, Watcher, exits, _notifier, Files, Counters, time);
+        Exits = new ExitReporter(Table, quotas, Watcher, _notifier, proc, Counters);
+        Files = files = new OpenFiles(Table, Watcher, Exits);
+        Registrar = new Registrar(new CallerResolver(proc), Options.Policy, quotas, Files, Table, Watcher, Exits, Ring, _scans, proc, Counters, time);
+        Dispatcher = new Dispatcher(Ring, Table, Watcher, Exits, _notifier, Files, Counters, time);
         // The watcher's thread may not send: what it sees goes into the ring, behind the events already there.
         Watcher.ProcessGone += (process, seenAtNs) => Ring.Post(ProcEvent.ProcessGone(process.Tgid, seenAtNs), process);
         Watcher.MonitorGone += monitor => Ring.Post(ProcEvent.MonitorGone(monitor.Tgid, _clock.NowNs()), monitor);

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using Kmonitor.Procfs;
+
+namespace Kmonitor.Tests.Unit.Support;
+
+/// <summary>
+/// Tasks made up for a test, over the real /proc: a task the test describes is what it says (alive,
+/// gone, its uids, its namespaces, its exit code); any other is read from the real /proc, so real
+/// processes (which real pidfds are opened for) stay what they are.
+/// </summary>
+public sealed class FakeProc : IProcReader
+{
+    private readonly ConcurrentDictionary<int, ProcTaskStatus> _statuses = new();
+    private readonly ConcurrentDictionary<int, bool> _gone = new();
+    private readonly ConcurrentDictionary<int, int> _exitCodes = new();
+    private readonly ConcurrentDictionary<int, ulong> _pidNamespaces = new();
+    private readonly ConcurrentDictionary<int, ulong> _userNamespaces = new();
+    private readonly ConcurrentDictionary<(ulong Namespace, int LocalPid), int> _localPids = new();
+    private int _scans;
+
+    /// <summary>A task with this status (a thread when <paramref name="tgid"/> is not <paramref name="tid"/>).</summary>
+    public void Task(int tid, int tgid, uint uid, char state = 'S', int threads = 1, uint? euid = null, ulong caps = 0, int depth = 0)
+    {
+        _gone.TryRemove(tid, out _);
+        _statuses[tid] = new ProcTaskStatus(tgid, uid, state, threads, euid ?? uid, caps, depth, tid);
+    }
+
+    /// <summary>No task with this pid, whatever the real /proc says.</summary>
+    public void Gone(int tid)
+    {
+        _statuses.TryRemove(tid, out _);
+        _gone[tid] = true;
+    }
+
+    public void ExitCodeOf(int pid, int waitStatus) => _exitCodes[pid] = waitStatus;
+
+    /// <summary>Puts a task in another pid namespace, where <paramref name="localPid"/> names <paramref name="daemonPid"/>.</summary>
+    public void PidNamespaceOf(int tid, ulong pidNamespace) => _pidNamespaces[tid] = pidNamespace;
+
+    public void UserNamespaceOf(int tid, ulong userNamespace) => _userNamespaces[tid] = userNamespace;
+
+    public void LocalPid(ulong pidNamespace, int localPid, int daemonPid) => _localPids[(pidNamespace, localPid)] = daemonPid;
+
+    /// <summary>When set, a scan (FindByLocalPid) waits for it: a test holds a scan to see who waits.</summary>
+    public ManualResetEventSlim? ScanGate { get; set; }
+
+    /// <summary>The threads that ran a scan.</summary>
+    public ConcurrentBag<int> ScanThreads { get; } = [];
+
+    public int Scans => Volatile.Read(ref _scans);
+
+    public bool TryReadStatus(int tid, out ProcTaskStatus status)
+    {
+        if (_statuses.TryGetValue(tid, out status))
+            return true;
+        if (_gone.ContainsKey(tid))
+            return false;
+        return ProcReader.Instance.TryReadStatus(tid, out status);
+    }
+
+    public int? ExitCode(int pid) => _exitCodes.TryGetValue(pid, out int code) ? code : _gone.ContainsKey(pid) ? null : ProcReader.Instance.ExitCode(pid);
+
+    public bool IsThreadOf(int tgid, int tid) =>
+        _statuses.TryGetValue(tid, out var status) ? status.Tgid == tgid : !_gone.ContainsKey(tid) && ProcReader.Instance.IsThreadOf(tgid, tid);
+
+    public ulong OwnPidNamespace => ProcReader.Instance.OwnPidNamespace;
+
+    public ulong OwnUserNamespace => ProcReader.Instance.OwnUserNamespace;
+
+    public ulong? PidNamespace(int tid) =>
+        _pidNamespaces.TryGetValue(tid, out ulong ns) ? ns : _gone.ContainsKey(tid) ? null : _statuses.ContainsKey(tid) ? OwnPidNamespace : ProcReader.Instance.PidNamespace(tid);
+
+    public ulong? UserNamespace(int tid) =>
+        _userNamespaces.TryGetValue(tid, out ulong ns) ? ns : _gone.ContainsKey(tid) ? null : _statuses.ContainsKey(tid) ? OwnUserNamespace : ProcReader.Instance.UserNamespace(tid);
+
+    public int? PidSeenFrom(int tid, ulong pidNamespace, int depth)
+    {
+        foreach (var ((ns, local), daemonPid) in _localPids)
+        {
+            if (ns == pidNamespace && daemonPid == tid)
+                return local;
+        }
+        return null;
+    }
+
+    public int? FindByLocalPid(ulong pidNamespace, int depth, int localPid)
+    {
+        ScanThreads.Add(Environment.CurrentManagedThreadId);
+        Interlocked.Increment(ref _scans);
+        ScanGate?.Wait(TimeSpan.FromSeconds(30));
+        return _localPids.TryGetValue((pidNamespace, localPid), out int pid) ? pid : null;
+    }
+}

@@ -64,6 +64,10 @@ public class CleanupTests(DaemonFixture fixture) : DeviceTest(fixture), IClassFi
         int fd = client.Open(Daemon.DevicePath);
         var target = Target();
         client.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_EXIT | KMONITOR_PROCESS_EXEC);
+        // A second monitor hears the target's next fork: the barrier that says the exec before it has
+        // been handled, since the dispatcher handles events one after another.
+        var (observer, observerFd) = Monitor();
+        observer.RegisterOk(observerFd, target.Pid, KMONITOR_PROCESS_FORK);
         int holder = int.Parse(client.Ok("forkhold")[0]);
         long esrchBefore = Daemon.Counter("dropped_esrch");
         try
@@ -74,6 +78,9 @@ public class CleanupTests(DaemonFixture fixture) : DeviceTest(fixture), IClassFi
                 && !s.GetProperty("monitors").EnumerateArray().Any(m => m.GetProperty("pid").GetInt32() == monitorPid),
                 "the dead monitor's registrations to go while its child keeps the file open");
             target.Exec(); // and nothing is sent for the target any more
+            int child = target.ForkExit(0);
+            var fork = observer.Expect(); // so the exec has been dispatched
+            Assert.Equal((child, KMONITOR_PROCESS_FORK), (fork.Pid, fork.Int));
             Assert.Equal(esrchBefore, Daemon.Counter("dropped_esrch")); // no signal was even tried
         }
         finally

@@ -49,9 +49,8 @@ public class EventRingTests
         var ring = new EventRing(4);
         ProcEvent received = default;
         bool got = false;
-        var reader = new Thread(() => got = ring.TryRead(out received, 10_000));
-        reader.Start();
-        Thread.Sleep(100); // long past the spin: the reader is asleep on the futex
+        var reader = StartReader(() => got = ring.TryRead(out received, 10_000), out var tid);
+        WaitUntilAsleepOnTheFutex(ring, tid);
         ring.TryWrite(ProcEvent.Exec(42, 42));
         Assert.True(reader.Join(5000), "the write did not wake the reader");
         Assert.True(got);
@@ -65,13 +64,82 @@ public class EventRingTests
         ring.TryWrite(ProcEvent.Exec(7, 7));
         Assert.True(ring.TryRead(out _, 0));
         bool got = true;
-        var reader = new Thread(() => got = ring.TryRead(out _, 10_000));
-        reader.Start();
-        Thread.Sleep(100);
+        var reader = StartReader(() => got = ring.TryRead(out _, 10_000), out var tid);
+        WaitUntilAsleepOnTheFutex(ring, tid);
         ring.Complete();
         Assert.True(reader.Join(5000), "Complete did not wake the reader");
         Assert.False(got);
         Assert.True(ring.IsCompleted);
+    }
+
+    /// <summary>Starts a thread running <paramref name="read"/>; <paramref name="tid"/> is its kernel thread id.</summary>
+    private static Thread StartReader(Action read, out int tid)
+    {
+        using var started = new ManualResetEventSlim();
+        int id = 0;
+        var thread = new Thread(() =>
+        {
+            // /proc/thread-self links to PID/task/TID.
+            id = int.Parse(Path.GetFileName(new FileInfo("/proc/thread-self").LinkTarget!));
+            started.Set();
+            read();
+        });
+        thread.Start();
+        Assert.True(started.Wait(5000), "the reader thread did not start");
+        tid = id;
+        return thread;
+    }
+
+    /// <summary>
+    /// Waits until thread <paramref name="tid"/> is blocked in a system call whose first argument is
+    /// the ring's futex word: /proc/self/task/TID/syscall reads "NR ARG1 ..." while a thread is in a
+    /// call, and futex(2) takes the word's address first. Proof, not a guess from elapsed time.
+    /// </summary>
+    private static void WaitUntilAsleepOnTheFutex(EventRing ring, int tid)
+    {
+        string word = $"0x{ring.ReaderStateWord:x}";
+        string seen = "";
+        var deadline = Environment.TickCount64 + 10_000;
+        while (Environment.TickCount64 < deadline)
+        {
+            seen = File.ReadAllText($"/proc/self/task/{tid}/syscall").Trim();
+            var fields = seen.Split(' ');
+            if (fields.Length > 1 && fields[1] == word)
+                return;
+            Thread.Sleep(1);
+        }
+        Assert.Fail($"the reader never slept on the futex word {word}; its last system call: {seen}");
+    }
+
+    [Fact]
+    public void A_marker_is_never_refused_and_comes_out_between_the_events_around_it()
+    {
+        var ring = new EventRing(2);
+        Assert.True(ring.TryWrite(ProcEvent.Exec(1, 1)));
+        var subject = new object();
+        ring.Post(ProcEvent.ProcessGone(100, 0), subject);
+        Assert.True(ring.TryWrite(ProcEvent.Exec(2, 2)));
+        Assert.False(ring.TryWrite(ProcEvent.Exec(3, 3))); // the ring is full, and still:
+        ring.Post(ProcEvent.MonitorGone(200, 0), null);
+        Assert.Equal(4, ring.Count);
+
+        var read = new List<(int Pid, object? Subject)>();
+        while (ring.TryRead(out var ev, out object? with, 0))
+            read.Add((ev.Pid, with));
+        Assert.Equal([(1, null), (100, subject), (2, null), (200, null)], read);
+        Assert.Equal(0, ring.Count);
+    }
+
+    [Fact]
+    public void A_marker_wakes_a_sleeping_reader()
+    {
+        var ring = new EventRing(4);
+        ProcEvent received = default;
+        var reader = StartReader(() => ring.TryRead(out received, 10_000), out var tid);
+        WaitUntilAsleepOnTheFutex(ring, tid);
+        ring.Post(ProcEvent.ProcessGone(7, 0), null);
+        Assert.True(reader.Join(5000), "the marker did not wake the reader");
+        Assert.Equal(ProcEventWhat.KMONITORD_PROCESS_GONE, received.What);
     }
 
     [Fact]

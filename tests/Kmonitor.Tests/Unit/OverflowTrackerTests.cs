@@ -1,10 +1,13 @@
 using Kmonitor.Diagnostics;
 using Kmonitor.Events;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Kmonitor.Tests.Unit;
 
 public class OverflowTrackerTests
 {
+    private readonly FakeTimeProvider _time = new();
+
     private static ProcEvent Event(uint cpu, uint sequence) =>
         new(ProcEventWhat.PROC_EVENT_EXEC, cpu, sequence, 0, 1, 1, 0, 0, 0);
 
@@ -25,7 +28,7 @@ public class OverflowTrackerTests
     public void With_the_filter_only_gaps_during_an_overflow_episode_count()
     {
         var counters = new Counters();
-        var tracker = new OverflowTracker(counters, eventFilter: true, requestResync: () => { });
+        var tracker = new OverflowTracker(counters, eventFilter: true, requestResync: () => { }, _time);
         tracker.Observe(Event(0, 10));
         tracker.Observe(Event(0, 13));   // filtered-out types (COMM, GID, ...): not a loss
         Assert.Equal(0, counters.EventsLost);
@@ -40,13 +43,8 @@ public class OverflowTrackerTests
         Assert.Equal(5, counters.EventsLost);
     }
 
-    /// <summary>An episode ends after 200 ms without overflow, by the tracker's own clock.</summary>
-    private static void WaitUntilQuiet()
-    {
-        var quietUntil = Environment.TickCount64 + 250;
-        while (Environment.TickCount64 < quietUntil)
-            Thread.Sleep(25);
-    }
+    /// <summary>An episode ends after 200 ms without overflow, by the tracker's clock: moved on by hand.</summary>
+    private void WaitUntilQuiet() => _time.Advance(OverflowTracker.QuietToEndEpisode);
 
     [Fact]
     public void A_ring_full_drop_is_one_lost_event_and_a_sequence_wrap_is_not_a_gap()
@@ -64,13 +62,14 @@ public class OverflowTrackerTests
     {
         var counters = new Counters();
         int resyncs = 0;
-        var tracker = new OverflowTracker(counters, eventFilter: false, requestResync: () => resyncs++);
+        var tracker = new OverflowTracker(counters, eventFilter: false, requestResync: () => resyncs++, _time);
         tracker.NoBuffers();
         tracker.NoBuffers();
         tracker.RingFull();
+        _time.Advance(OverflowTracker.QuietToEndEpisode - TimeSpan.FromMilliseconds(1));
         tracker.Tick(); // not quiet yet
         Assert.Equal((1L, 0), (counters.OverflowEpisodes, resyncs));
-        WaitUntilQuiet();
+        _time.Advance(TimeSpan.FromMilliseconds(1)); // quiet for exactly the 200 ms now
         tracker.Tick();
         Assert.Equal(1, resyncs);
     }

@@ -40,11 +40,13 @@ if [ "${1:-}" = stage2 ]; then
 	sh=/bin/sh
 	[ -x "$sh" ] || sh="$kvm_bin/busybox sh"
 	# A clean environment; cmd.sh adds the caller's KMONITOR_* and the cwd.
+	# KMONITOR_VM_GUEST=1 tells tests that change kernel knobs (pid_max) that
+	# they run in this throwaway VM, not on the host.
 	# shellcheck disable=SC2086 # $sh may be "busybox sh"
 	$bb env -i \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root USER=root LOGNAME=root SHELL=/bin/sh TERM=dumb LANG=C.UTF-8 \
-		DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+		DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 KMONITOR_VM_GUEST=1 \
 		$sh "$ctl/cmd.sh" </dev/null >"$ctl/output" 2>&1
 	rc=$?
 	# Write-then-rename so run.sh never reads a half-written status.

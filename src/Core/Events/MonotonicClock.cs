@@ -29,8 +29,6 @@ public sealed class MonotonicClock
         _origin = time.GetTimestamp();
     }
 
-    public TimeProvider Time => _time;
-
     /// <summary>Now, in the clock of the kernel's event stamps.</summary>
     public long NowNs() => _isKernelClock
         ? _time.GetTimestamp()

@@ -37,9 +37,6 @@ public readonly record struct ProcEvent(
     /// <summary>REGISTER's marker: its target had already ended (what it took from the table rides beside it).</summary>
     public static ProcEvent EndedAtRegister(int pid, long seenAtNs) =>
         new(ProcEventWhat.KMONITORD_ENDED_AT_REGISTER, 0, 0, (ulong)seenAtNs, pid, pid, 0, 0, 0);
-
-    public static ProcEvent Uid(int pid, int tgid, uint realUid) =>
-        new(ProcEventWhat.PROC_EVENT_UID, 0, 0, 0, pid, tgid, 0, 0, 0, realUid);
 }
 
 /// <summary>enum what of struct proc_event, under the kernel's names.</summary>

@@ -46,11 +46,4 @@ public sealed class Quotas(int maxPerFile, int maxPerUid)
                 _perUid.Remove(uid);
         }
     }
-
-    /// <summary>Registrations counted for <paramref name="uid"/> now.</summary>
-    public int CountOf(uint uid)
-    {
-        lock (_perUid)
-            return _perUid.TryGetValue(uid, out int count) ? count : 0;
-    }
 }

@@ -124,10 +124,10 @@ public sealed class Registrar(
                 lock (file.Gate)
                 {
                     if (file.Closed)
-                        return Errno.EBADF;
-                    if (monitor.Dropped)
-                        return Errno.ESRCH; // the calling process has exited meanwhile
-                    if (file.ByTarget.TryGetValue(pid, out var existing) && !existing.Removed)
+                        error = Errno.EBADF;
+                    else if (monitor.Dropped)
+                        error = Errno.ESRCH; // the calling process has exited meanwhile
+                    else if (file.ByTarget.TryGetValue(pid, out var existing) && !existing.Removed)
                     {
                         // As the original: the mask is ORed in and the signal replaced. The monitor becomes the
                         // caller, since registrations belong to the file and the file may be shared.
@@ -137,19 +137,28 @@ public sealed class Registrar(
                     else if (threadTarget || process is not null)
                     {
                         if (!quotas.FileHasRoom(file.ByTarget.Count) || !quotas.TryTake(caller.RealUid))
-                            return Refuse(cmd, caller);
-                        registration = new Registration(pid, target.Tgid, target.RealUid, file)
                         {
-                            OwnerUid = caller.RealUid,
-                            TargetPidForMonitor = cmd.Pid,
-                            Process = process,
-                        };
-                        process = null;
-                        file.ByTarget[pid] = registration;
-                        table.Add(registration, cmd.Type, cmd.Signal, monitor);
+                            error = Errno.ENOSPC; // logged below: not a write(2) under the file's lock
+                        }
+                        else
+                        {
+                            registration = new Registration(pid, target.Tgid, target.RealUid, file)
+                            {
+                                OwnerUid = caller.RealUid,
+                                TargetPidForMonitor = cmd.Pid,
+                                Process = process,
+                            };
+                            process = null;
+                            file.ByTarget[pid] = registration;
+                            table.Add(registration, cmd.Type, cmd.Signal, monitor);
+                        }
                     }
                     // else: the registration this file had went away meanwhile; open a pidfd and look again.
                 }
+                if (error == Errno.ENOSPC)
+                    return Refuse(cmd, caller);
+                if (error != 0)
+                    return error;
             }
         }
         finally

@@ -16,10 +16,14 @@ namespace Kmonitor;
 /// </summary>
 /// <remarks>
 /// <code>
-/// request thread ─► Registrar ─► OpenFiles, RegistrationTable, Quotas ──┐ markers
-/// pidfd watcher ───────────────────────────────────────────────────────┤──► Ring ─► Dispatcher ─► ExitReporter ─► Notifier
-/// netlink listener ─── events ──────────────────────────────────────────┘                      └──────────────────► Notifier
+/// request thread ──► Registrar ──► OpenFiles, RegistrationTable, Quotas
+///                       │ a target already dead (marker)
+/// pidfd watcher ────────┼──► a process or a monitor gone (marker)
+///                       ▼
+/// netlink listener ──► Ring ──► Dispatcher ──► ExitReporter ──► Notifier ──► ISignalDelivery
+///                                    └───────────────────────────┘ (every other event)
 /// </code>
+/// The dispatcher is the only thread that sends notifications.
 /// </remarks>
 public sealed class KmonitorService : IDisposable
 {

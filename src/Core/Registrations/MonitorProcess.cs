@@ -48,10 +48,14 @@ public sealed class MonitorProcess : IDisposable
                 return Errno.ESRCH;
             pidNamespace = inode;
         }
-        int fd = Interop.Pidfd.pidfd_open(tgid, 0);
-        if (fd < 0)
-            return Errno.Last;
-        monitor = new MonitorProcess(tgid, file, new FileDescriptorHandle(fd), pidNamespaceDepth, pidNamespace);
+        var pidfd = Interop.Pidfd.pidfd_open(tgid, 0);
+        if (pidfd.IsInvalid)
+        {
+            int errno = Errno.Last;
+            pidfd.Dispose(); // only suppresses its finalizer: there is no descriptor to close
+            return errno;
+        }
+        monitor = new MonitorProcess(tgid, file, pidfd, pidNamespaceDepth, pidNamespace);
         return 0;
     }
 

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Kmonitor.Interop;
 
-/// <summary>capget(2)/capset(2) and the capability numbers (linux/capability.h), which Tmds.LibC 0.5.0 lacks.</summary>
+/// <summary>capset(2) and the capability numbers (linux/capability.h), which Tmds.LibC 0.5.0 lacks.</summary>
 public static unsafe partial class Capabilities
 {
     public const int CAP_KILL = 5;
@@ -12,9 +12,6 @@ public static unsafe partial class Capabilities
 
     /// <summary>64-bit capability sets, as two 32-bit halves.</summary>
     public const uint _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-
-    [LibraryImport(Libc.Name, SetLastError = true)]
-    public static partial int capget(CapUserHeader* header, CapUserData* data);
 
     [LibraryImport(Libc.Name, SetLastError = true)]
     public static partial int capset(CapUserHeader* header, CapUserData* data);

@@ -13,6 +13,7 @@ namespace Kmonitor.Signals;
 /// clears the field), so the notifications of such a monitor are sent by a relay: the daemon's own
 /// executable in "relay" mode, started inside that namespace. The daemon passes it the monitor's
 /// pidfd with each request (SCM_RIGHTS) and the relay sends the signal with the translated si_pid.
+/// The relay confines itself before it serves (see <see cref="RelayConfinement"/>).
 /// </summary>
 public sealed unsafe class SignalRelay : IDisposable
 {

@@ -1,5 +1,4 @@
 using Kmonitor.Interop;
-using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
 namespace Kmonitor.Events;

@@ -66,10 +66,10 @@ public sealed unsafe class SignalRelay : IDisposable
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
             throw KmonitorException.FromErrno("socketpair for the signal relay", Errno.Last);
         var ours = new FileDescriptorHandle(pair[0]);
-        using var relays = new FileDescriptorHandle(pair[1]); // the relay's copy is all it needs once started
+        using var relayEnd = new FileDescriptorHandle(pair[1]); // closed here once the relay holds its own copy
         try
         {
-            int pid = SpawnInNamespace(command, memberPid, relays);
+            int pid = SpawnInNamespace(command, memberPid, relayEnd);
             Log.Info($"started signal relay {pid} in the pid namespace of process {memberPid}");
             return new SignalRelay(pidNamespace, ours, pid);
         }

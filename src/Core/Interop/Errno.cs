@@ -10,21 +10,17 @@ namespace Kmonitor.Interop;
 public static class Errno
 {
     public const int EPERM = 1;
-    public const int ENOENT = 2;
     public const int ESRCH = 3;
     public const int EINTR = 4;
     public const int EIO = 5;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
-    public const int ENODEV = 19;
-    public const int EISDIR = 21;
     public const int EINVAL = 22;
     public const int ENOSPC = 28;
     public const int EPIPE = 32;
-    public const int ENOSYS = 38;
-    public const int EPROTONOSUPPORT = 93;
     public const int ECONNRESET = 104;
     public const int ENOBUFS = 105;
+    public const int ENOTCONN = 107;
 
     /// <summary>The errno of the last failed call made through a SetLastError binding (ours or Tmds.LibC's).</summary>
     public static int Last => Tmds.Linux.LibC.errno;

@@ -9,13 +9,6 @@ namespace Kmonitor.Daemon;
 /// </summary>
 internal static unsafe class PathCalls
 {
-    /// <summary>access(2) with F_OK: a dead FUSE mount answers ENOTCONN, where File.Exists would only say false.</summary>
-    public static bool Exists(string path)
-    {
-        fixed (byte* p = CString.From(path))
-            return access(p, F_OK) == 0;
-    }
-
     /// <summary>mount(2) of a FUSE file system that runs nothing from it.</summary>
     public static int MountFuse(string source, string mountPoint, string type, string options)
     {

@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using Kmonitor;
 using Kmonitor.Daemon;
 using Kmonitor.Daemon.Device;
-using Kmonitor.Daemon.Interop;
 using Kmonitor.Diagnostics;
 using Kmonitor.Fuse;
 
@@ -10,7 +9,7 @@ using Kmonitor.Fuse;
 // 1 could not start (the log line says why), 2 bad command line.
 // `kmonitord status [--name NAME] [--json]` prints a running daemon's state.
 
-SignalDisposition.RestoreDefault(SignalDisposition.SIGINT);
+SignalDisposition.RestoreDefault(Tmds.Linux.LibC.SIGINT);
 
 if (args.Length > 0 && args[0] == "status")
     return StatusCommand.Run(args[1..]);
@@ -48,7 +47,7 @@ namespace Kmonitor.Daemon
     {
         public static int Run(DaemonOptions options)
         {
-            if ((Privileges.Missing() ?? Privileges.WrongPidNamespace()) is string problem)
+            if ((Kmonitor.Interop.Architectures.Unsupported() ?? Privileges.Missing() ?? Privileges.WrongPidNamespace()) is string problem)
             {
                 Log.Error(problem);
                 return 1;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Kmonitor.Interop;
+using Tmds.Linux;
 
 namespace Kmonitor.Events;
 
@@ -138,7 +139,7 @@ public sealed unsafe class EventRing
             // Asleep first, then look again: a writer that publishes after the look sees Asleep and wakes us.
             Interlocked.Exchange(ref _readerState[0], Asleep);
             if (_head == Volatile.Read(ref _tail) && Volatile.Read(ref _nextMarkerAt) == long.MaxValue && !_completed)
-                Futex.Wait(ReaderStateAddress, Asleep, (int)Math.Max(deadline - now, 1));
+                SleepWhileAsleep((int)Math.Max(deadline - now, 1));
             Volatile.Write(ref _readerState[0], Awake);
         }
         ev = default;
@@ -165,7 +166,14 @@ public sealed unsafe class EventRing
     {
         // Interlocked is a full fence: the publication is visible before the reader's state is read.
         if (Interlocked.CompareExchange(ref _readerState[0], Awake, Asleep) == Asleep)
-            Futex.Wake(ReaderStateAddress, 1);
+            Futex.futex(ReaderStateAddress, Futex.FUTEX_WAKE_PRIVATE, 1, null);
+    }
+
+    /// <summary>Sleeps on the futex word while it still says Asleep, at most <paramref name="timeoutMs"/>.</summary>
+    private void SleepWhileAsleep(int timeoutMs)
+    {
+        var timeout = new timespec { tv_sec = timeoutMs / 1000, tv_nsec = timeoutMs % 1000 * 1_000_000 };
+        Futex.futex(ReaderStateAddress, Futex.FUTEX_WAIT_PRIVATE, Asleep, &timeout);
     }
 
     /// <summary>Wakes the reader for good: after this, reads drain what is left and then return false.</summary>

@@ -1,4 +1,5 @@
 using Kmonitor.Interop;
+using static Tmds.Linux.LibC;
 
 namespace Kmonitor.Events;
 
@@ -29,34 +30,34 @@ public sealed unsafe class ProcConnectorSocket : IDisposable
     /// <param name="receiveTimeoutMs">How long one receive waits, so the listener can notice a stop.</param>
     public static ProcConnectorSocket Open(int receiveBufferBytes, int receiveTimeoutMs)
     {
-        int fd = Netlink.socket(Netlink.AF_NETLINK, Netlink.SOCK_DGRAM | Netlink.SOCK_CLOEXEC, Netlink.NETLINK_CONNECTOR);
-        if (fd < 0)
+        var handle = new FileDescriptorHandle(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NetlinkConnector.NETLINK_CONNECTOR));
+        if (handle.IsInvalid)
             throw KmonitorException.FromErrno("socket(AF_NETLINK, NETLINK_CONNECTOR)", Errno.Last);
-        var handle = new FileDescriptorHandle(fd);
         try
         {
             int size = receiveBufferBytes;
-            if (Netlink.setsockopt(fd, Netlink.SOL_SOCKET, Netlink.SO_RCVBUFFORCE, &size, sizeof(int)) != 0)
+            if (Sockets.setsockopt(handle, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(int)) != 0)
                 throw KmonitorException.FromErrno("setsockopt(SO_RCVBUFFORCE)", Errno.Last);
             var timeout = new TimeVal { Seconds = receiveTimeoutMs / 1000, Microseconds = receiveTimeoutMs % 1000 * 1000 };
-            if (Netlink.setsockopt(fd, Netlink.SOL_SOCKET, Netlink.SO_RCVTIMEO, &timeout, sizeof(TimeVal)) != 0)
+            if (Sockets.setsockopt(handle, SOL_SOCKET, SO_RCVTIMEO, &timeout, (uint)sizeof(TimeVal)) != 0)
                 throw KmonitorException.FromErrno("setsockopt(SO_RCVTIMEO)", Errno.Last);
 
             // nl_pid 0: the kernel picks a unique port id, so several daemons can listen at once.
-            var address = new SockaddrNl { Family = Netlink.AF_NETLINK, Groups = ProcConnectorMessage.CN_IDX_PROC };
-            if (Netlink.bind(fd, &address, sizeof(SockaddrNl)) != 0)
+            var address = new SockaddrNl { Family = (ushort)AF_NETLINK, Groups = ProcConnectorMessage.CN_IDX_PROC };
+            if (Sockets.bind(handle, &address, (uint)sizeof(SockaddrNl)) != 0)
                 throw KmonitorException.FromErrno("bind(CN_IDX_PROC)", Errno.Last);
 
-            bool filter = KernelVersion.Current >= new Version(6, 6);
+            bool filter = Environment.OSVersion.Version >= new Version(6, 6);
             var request = ProcConnectorMessage.BuildListenRequest(filter, portId: 0);
             fixed (byte* p = request)
             {
-                if (Netlink.send(fd, p, (nuint)request.Length, 0) != request.Length)
+                if (Sockets.send(handle, p, (nuint)request.Length, 0) != request.Length)
                     throw KmonitorException.FromErrno("send(PROC_CN_MCAST_LISTEN)", Errno.Last);
             }
 
-            int granted = 0, length = sizeof(int);
-            Netlink.getsockopt(fd, Netlink.SOL_SOCKET, Netlink.SO_RCVBUF, &granted, &length);
+            int granted = 0;
+            uint length = sizeof(int);
+            Sockets.getsockopt(handle, SOL_SOCKET, SO_RCVBUF, &granted, &length);
             return new ProcConnectorSocket(handle, filter, granted);
         }
         catch
@@ -72,23 +73,13 @@ public sealed unsafe class ProcConnectorSocket : IDisposable
     /// </summary>
     public int Receive(Span<byte> buffer)
     {
-        bool added = false;
-        _socket.DangerousAddRef(ref added);
-        try
+        fixed (byte* p = buffer)
         {
-            fixed (byte* p = buffer)
-            {
-                nint n = Netlink.recv(_socket.Fd, p, (nuint)buffer.Length, 0);
-                if (n >= 0)
-                    return (int)n;
-                int errno = Errno.Last;
-                return errno is Errno.EAGAIN or Errno.EINTR ? 0 : -errno;
-            }
-        }
-        finally
-        {
-            if (added)
-                _socket.DangerousRelease();
+            nint n = Sockets.recv(_socket, p, (nuint)buffer.Length, 0);
+            if (n >= 0)
+                return (int)n;
+            int errno = Errno.Last;
+            return errno is Errno.EAGAIN or Errno.EINTR ? 0 : -errno;
         }
     }
 

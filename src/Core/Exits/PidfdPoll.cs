@@ -1,4 +1,6 @@
 using Kmonitor.Interop;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
 
 namespace Kmonitor.Exits;
 
@@ -11,21 +13,15 @@ public static class PidfdPoll
     /// </summary>
     public static unsafe int Readable(FileDescriptorHandle pidfd)
     {
-        bool added = false;
         try
         {
-            pidfd.DangerousAddRef(ref added);
-            var poll = new PollFd { Fd = pidfd.Fd, Events = Libc.POLLIN };
-            return Math.Sign(Libc.poll(&poll, 1, 0));
+            using var borrowed = pidfd.Borrow(); // the number sits in the pollfd for the call
+            var poll = new pollfd { fd = borrowed.Number, events = (short)POLLIN };
+            return Math.Sign(LibC.poll(&poll, 1, 0));
         }
         catch (ObjectDisposedException)
         {
             return 1;
-        }
-        finally
-        {
-            if (added)
-                pidfd.DangerousRelease();
         }
     }
 }

@@ -1,6 +1,7 @@
-using System.Runtime.InteropServices;
 using Kmonitor.Diagnostics;
 using Kmonitor.Interop;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
 
 namespace Kmonitor.Exits;
 
@@ -40,12 +41,9 @@ public sealed unsafe class ProcessWatcher : IDisposable
 
     public ProcessWatcher()
     {
-        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
-            throw new PlatformNotSupportedException("the epoll_event layout is only declared for x86-64");
-        int fd = Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
-        if (fd < 0)
+        _epoll = new FileDescriptorHandle(epoll_create1(EPOLL_CLOEXEC));
+        if (_epoll.IsInvalid)
             throw KmonitorException.FromErrno("epoll_create1", Errno.Last);
-        _epoll = new FileDescriptorHandle(fd);
         _thread = new Thread(Run) { Name = "kmonitor-pidfd-watcher", IsBackground = true };
     }
 
@@ -66,16 +64,18 @@ public sealed unsafe class ProcessWatcher : IDisposable
                 process.References++;
                 return 0;
             }
-            int fd = Pidfd.pidfd_open(tgid, 0);
-            if (fd < 0)
+            var pidfd = Pidfd.pidfd_open(tgid, 0);
+            if (pidfd.IsInvalid)
             {
+                int error = Errno.Last;
+                pidfd.Dispose(); // only suppresses its finalizer: there is no descriptor to close
                 process = null;
-                return Errno.Last;
+                return error;
             }
-            process = new WatchedProcess(tgid, new FileDescriptorHandle(fd), ++_nextId) { References = 1 };
+            process = new WatchedProcess(tgid, pidfd, ++_nextId) { References = 1 };
             process.InitializeLiveTasks(liveTasks, countedSinceNs);
-            var ev = new EpollEvent { Events = Epoll.EPOLLIN, Data = process.Id };
-            if (Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_ADD, fd, &ev) != 0)
+            var ev = new epoll_event { events = EPOLLIN, data = new epoll_data_t { u64 = process.Id } };
+            if (Epoll.epoll_ctl(_epoll, EPOLL_CTL_ADD, pidfd, &ev) != 0)
             {
                 int errno = Errno.Last;
                 process.Pidfd.Dispose();
@@ -96,7 +96,7 @@ public sealed unsafe class ProcessWatcher : IDisposable
             if (--process.References > 0)
                 return;
             if (_byId.Remove(process.Id))
-                Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, process.Pidfd.Fd, null);
+                Epoll.epoll_ctl(_epoll, EPOLL_CTL_DEL, process.Pidfd, null);
             if (_current.TryGetValue(process.Tgid, out var current) && current == process)
                 _current.Remove(process.Tgid);
             _pending.RemoveAll(p => p.Process == process);
@@ -110,8 +110,8 @@ public sealed unsafe class ProcessWatcher : IDisposable
         lock (_gate)
         {
             ulong id = ++_nextId | MonitorBit;
-            var ev = new EpollEvent { Events = Epoll.EPOLLIN, Data = id };
-            if (Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_ADD, monitor.Pidfd.Fd, &ev) != 0)
+            var ev = new epoll_event { events = EPOLLIN, data = new epoll_data_t { u64 = id } };
+            if (Epoll.epoll_ctl(_epoll, EPOLL_CTL_ADD, monitor.Pidfd, &ev) != 0)
             {
                 Log.Warning($"cannot watch {monitor}: {Errno.Describe(Errno.Last)}; its registrations go when a signal to it fails");
                 return;
@@ -127,7 +127,7 @@ public sealed unsafe class ProcessWatcher : IDisposable
         lock (_gate)
         {
             if (monitor.WatchId != 0 && _monitors.Remove(monitor.WatchId))
-                Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, monitor.Pidfd.Fd, null);
+                Epoll.epoll_ctl(_epoll, EPOLL_CTL_DEL, monitor.Pidfd, null);
             monitor.WatchId = 0;
         }
     }
@@ -148,11 +148,11 @@ public sealed unsafe class ProcessWatcher : IDisposable
     private void Run()
     {
         const int MaxEvents = 64;
-        var events = stackalloc EpollEvent[MaxEvents];
+        var events = stackalloc epoll_event[MaxEvents];
         while (!_stopping)
         {
             int timeout = NextTimeoutMs();
-            int n = Epoll.epoll_wait(_epoll.Fd, events, MaxEvents, timeout);
+            int n = Epoll.epoll_wait(_epoll, events, MaxEvents, timeout);
             if (n < 0 && Errno.Last != Errno.EINTR)
             {
                 Log.Error($"epoll_wait on pidfds failed: {Errno.Describe(Errno.Last)}; exits are reported from netlink only");
@@ -164,20 +164,21 @@ public sealed unsafe class ProcessWatcher : IDisposable
             {
                 for (int i = 0; i < n; i++)
                 {
-                    if ((events[i].Data & MonitorBit) != 0)
+                    ulong data = events[i].data.u64;
+                    if ((data & MonitorBit) != 0)
                     {
-                        if (_monitors.Remove(events[i].Data, out var monitor))
+                        if (_monitors.Remove(data, out var monitor))
                         {
-                            Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, monitor.Pidfd.Fd, null);
+                            Epoll.epoll_ctl(_epoll, EPOLL_CTL_DEL, monitor.Pidfd, null);
                             monitor.WatchId = 0;
                             (goneMonitors ??= []).Add(monitor);
                         }
                         continue;
                     }
-                    if (!_byId.TryGetValue(events[i].Data, out var process))
+                    if (!_byId.TryGetValue(data, out var process))
                         continue;
                     // Readable stays readable: stop watching it, and report it after the grace period.
-                    Epoll.epoll_ctl(_epoll.Fd, Epoll.EPOLL_CTL_DEL, process.Pidfd.Fd, null);
+                    Epoll.epoll_ctl(_epoll, EPOLL_CTL_DEL, process.Pidfd, null);
                     _pending.Add((process, now + (long)GracePeriod.TotalNanoseconds));
                 }
             }

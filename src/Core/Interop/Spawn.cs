@@ -3,24 +3,19 @@ using System.Runtime.InteropServices;
 namespace Kmonitor.Interop;
 
 /// <summary>
-/// setns(2) and posix_spawn(3): starting a process inside another pid namespace. posix_spawn forks
-/// on the calling thread without creating threads, so it honours that thread's setns.
+/// posix_spawn(3) and waitpid(2), which Tmds.LibC 0.5.0 lacks. posix_spawn forks on the calling
+/// thread without creating threads, so it honours that thread's setns.
 /// </summary>
 public static unsafe partial class Spawn
 {
-    public const int CLONE_NEWPID = 0x20000000;
-
-    [LibraryImport(Libc.Name, SetLastError = true)]
-    public static partial int setns(int fd, int nstype);
-
-    /// <summary>posix_spawn_file_actions_t is 80 bytes with glibc on x86-64; this leaves room.</summary>
+    /// <summary>posix_spawn_file_actions_t is 80 bytes with glibc on 64-bit; this leaves room.</summary>
     public const int FileActionsSize = 128;
 
     [LibraryImport(Libc.Name)]
     public static partial int posix_spawn_file_actions_init(void* actions);
 
     [LibraryImport(Libc.Name)]
-    public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newfd);
+    public static partial int posix_spawn_file_actions_adddup2(void* actions, SafeHandle fd, int newfd);
 
     [LibraryImport(Libc.Name)]
     public static partial int posix_spawn_file_actions_destroy(void* actions);
@@ -31,6 +26,4 @@ public static unsafe partial class Spawn
 
     [LibraryImport(Libc.Name, SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);
-
-    public const int WNOHANG = 1;
 }

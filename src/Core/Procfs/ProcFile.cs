@@ -1,5 +1,6 @@
 using System.Text;
 using Kmonitor.Interop;
+using static Tmds.Linux.LibC;
 
 namespace Kmonitor.Procfs;
 
@@ -7,7 +8,7 @@ namespace Kmonitor.Procfs;
 /// Reads small /proc files with open, pread and close on a path built on the stack. Every REGISTER
 /// reads the target's status and every DEREGISTER a namespace link, so this is on the path of every
 /// ioctl: no FileStream, no SafeFileHandle, no string (File.OpenHandle adds an fstat, a flock and an
-/// allocation to each read).
+/// allocation to each read); only the descriptor's small handle, which adds no system call.
 /// </summary>
 public static unsafe class ProcFile
 {
@@ -44,7 +45,7 @@ public static unsafe class ProcFile
         if (!TaskPath(pid, name, new Span<byte>(path, MaxPath)))
             return -1;
         fixed (byte* b = buffer)
-            return (int)Libc.readlink(path, b, (nuint)buffer.Length);
+            return (int)readlink(path, b, buffer.Length);
     }
 
     /// <summary>Whether thread <paramref name="tid"/> belongs to process <paramref name="tgid"/> now (/proc/TGID/task/TID exists).</summary>
@@ -55,7 +56,7 @@ public static unsafe class ProcFile
         if (!tid.TryFormat(name[5..], out int digits))
             return false;
         byte* path = stackalloc byte[MaxPath];
-        return TaskPath(tgid, name[..(5 + digits)], new Span<byte>(path, MaxPath)) && Libc.access(path, Libc.F_OK) == 0;
+        return TaskPath(tgid, name[..(5 + digits)], new Span<byte>(path, MaxPath)) && access(path, F_OK) == 0;
     }
 
     /// <summary>"/proc/PID/NAME" and a NUL; false when it does not fit.</summary>
@@ -76,31 +77,24 @@ public static unsafe class ProcFile
 
     private static int ReadAt(byte* path, Span<byte> buffer)
     {
-        int fd = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0)
+        using var fd = new FileDescriptorHandle(open(path, O_RDONLY | O_CLOEXEC));
+        if (fd.IsInvalid)
             return -1;
-        try
+        int total = 0;
+        fixed (byte* b = buffer)
         {
-            int total = 0;
-            fixed (byte* b = buffer)
+            while (total < buffer.Length)
             {
-                while (total < buffer.Length)
-                {
-                    nint n = Libc.pread(fd, b + total, (nuint)(buffer.Length - total), total);
-                    if (n < 0 && Errno.Last == Errno.EINTR)
-                        continue;
-                    if (n < 0)
-                        return total > 0 ? total : -1; // ESRCH: the task went away while we read
-                    if (n == 0)
-                        break;
-                    total += (int)n;
-                }
+                nint n = Files.pread(fd, b + total, (nuint)(buffer.Length - total), total);
+                if (n < 0 && Errno.Last == Errno.EINTR)
+                    continue;
+                if (n < 0)
+                    return total > 0 ? total : -1; // ESRCH: the task went away while we read
+                if (n == 0)
+                    break;
+                total += (int)n;
             }
-            return total;
         }
-        finally
-        {
-            Libc.close(fd);
-        }
+        return total;
     }
 }

@@ -45,10 +45,14 @@ public sealed class MonitorProcess : IDisposable
     public static int TryOpen(int tgid, DeviceFile file, int pidNamespaceDepth, ulong pidNamespace, out MonitorProcess? monitor)
     {
         monitor = null;
-        int fd = Interop.Pidfd.pidfd_open(tgid, 0);
-        if (fd < 0)
-            return Errno.Last;
-        monitor = new MonitorProcess(tgid, file, new FileDescriptorHandle(fd), pidNamespaceDepth, pidNamespaceDepth > 0 ? pidNamespace : 0);
+        var pidfd = Interop.Pidfd.pidfd_open(tgid, 0);
+        if (pidfd.IsInvalid)
+        {
+            int errno = Errno.Last;
+            pidfd.Dispose(); // only suppresses its finalizer: there is no descriptor to close
+            return errno;
+        }
+        monitor = new MonitorProcess(tgid, file, pidfd, pidNamespaceDepth, pidNamespaceDepth > 0 ? pidNamespace : 0);
         return 0;
     }
 

@@ -1,5 +1,6 @@
 using Kmonitor.Interop;
 using Kmonitor.Procfs;
+using static Tmds.Linux.LibC;
 
 namespace Kmonitor.Security;
 
@@ -78,37 +79,39 @@ public static class Namespaces
     /// <paramref name="depth"/> below ours): its own pid namespace is that one or one of its
     /// descendants. Walks up with NS_GET_PARENT.
     /// </summary>
-    public static unsafe bool IsVisibleIn(int tid, ulong namespaceInode, int depth)
+    public static bool IsVisibleIn(int tid, ulong namespaceInode, int depth)
     {
         if (!ProcTaskStatus.TryRead(tid, out var status) || status.NamespaceDepth < depth)
             return false;
-        int fd = Libc.open($"/proc/{tid}/ns/pid", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0)
-            return false;
+        var fd = OpenPidNamespace(tid);
         try
         {
-            for (int up = status.NamespaceDepth - depth; up > 0; up--)
+            for (int up = status.NamespaceDepth - depth; up > 0 && !fd.IsInvalid; up--)
             {
-                int parent = Libc.ioctl(fd, NS_GET_PARENT, null);
-                if (parent < 0)
-                    return false;
-                Libc.close(fd);
+                var parent = ParentOf(fd);
+                fd.Dispose();
                 fd = parent;
             }
-            return InodeOf(fd) == namespaceInode;
+            return !fd.IsInvalid && InodeOf(fd) == namespaceInode;
         }
         finally
         {
-            Libc.close(fd);
+            fd.Dispose();
         }
     }
 
-    /// <summary>_IO(0xb7, 0x2) of linux/nsfs.h: a descriptor for the parent of a pid namespace.</summary>
-    private const nuint NS_GET_PARENT = 0xb702;
-
-    private static ulong InodeOf(int fd)
+    private static unsafe FileDescriptorHandle OpenPidNamespace(int tid)
     {
-        var target = new FileInfo($"/proc/self/fd/{fd}").LinkTarget ?? "";
+        fixed (byte* path = CString.From($"/proc/{tid}/ns/pid"))
+            return new FileDescriptorHandle(open(path, O_RDONLY | O_CLOEXEC));
+    }
+
+    private static unsafe FileDescriptorHandle ParentOf(FileDescriptorHandle pidNamespace) =>
+        new(Files.ioctl(pidNamespace, LinuxNamespaces.NS_GET_PARENT, null));
+
+    private static ulong InodeOf(FileDescriptorHandle fd)
+    {
+        var target = new FileInfo($"/proc/self/fd/{fd.Fd}").LinkTarget ?? "";
         int open = target.IndexOf('['), close = target.IndexOf(']');
         return open > 0 && close > open && ulong.TryParse(target[(open + 1)..close], out ulong inode) ? inode : 0;
     }

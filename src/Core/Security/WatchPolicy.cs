@@ -1,4 +1,5 @@
 using Kmonitor.Procfs;
+using static Kmonitor.Interop.Capabilities;
 
 namespace Kmonitor.Security;
 
@@ -17,9 +18,6 @@ public enum WatchPolicyKind
 
 public static class WatchPolicy
 {
-    public const int CAP_KILL = 5;
-    public const int CAP_SYS_PTRACE = 19;
-
     /// <summary>
     /// Whether <paramref name="caller"/> may watch a task whose real uid is <paramref name="targetUid"/>.
     /// Uids are as the daemon sees them (the initial user namespace), so a container's root is not root

@@ -2,6 +2,8 @@ using System.Runtime.InteropServices;
 using Kmonitor.Diagnostics;
 using Kmonitor.Interop;
 using Kmonitor.Registrations;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
 
 namespace Kmonitor.Signals;
 
@@ -11,6 +13,7 @@ namespace Kmonitor.Signals;
 /// clears the field), so the notifications of such a monitor are sent by a relay: the daemon's own
 /// executable in "relay" mode, started inside that namespace. The daemon passes it the monitor's
 /// pidfd with each request (SCM_RIGHTS) and the relay sends the signal with the translated si_pid.
+/// The relay confines itself before it serves (see <see cref="RelayConfinement"/>).
 /// </summary>
 public sealed unsafe class SignalRelay : IDisposable
 {
@@ -24,8 +27,8 @@ public sealed unsafe class SignalRelay : IDisposable
     /// <summary>Raised (on the reaper's thread) when the relay process has exited and been reaped.</summary>
     public event Action<SignalRelay>? Exited;
 
-    /// <summary>What <see cref="Send"/> returns when the relay has ended (EPIPE).</summary>
-    public const int RelayGone = 32;
+    /// <summary>What <see cref="Send"/> returns when the relay has ended.</summary>
+    public const int RelayGone = Errno.EPIPE;
 
     private SignalRelay(ulong pidNamespace, FileDescriptorHandle socket, int pid)
     {
@@ -60,12 +63,13 @@ public sealed unsafe class SignalRelay : IDisposable
     public static SignalRelay Start(IReadOnlyList<string> command, int memberPid, ulong pidNamespace)
     {
         int* pair = stackalloc int[2];
-        if (UnixSockets.socketpair(UnixSockets.AF_UNIX, UnixSockets.SOCK_SEQPACKET | UnixSockets.SOCK_CLOEXEC, 0, pair) != 0)
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
             throw KmonitorException.FromErrno("socketpair for the signal relay", Errno.Last);
         var ours = new FileDescriptorHandle(pair[0]);
+        using var relayEnd = new FileDescriptorHandle(pair[1]); // closed here once the relay holds its own copy
         try
         {
-            int pid = SpawnInNamespace(command, memberPid, pair[1]);
+            int pid = SpawnInNamespace(command, memberPid, relayEnd);
             Log.Info($"started signal relay {pid} in the pid namespace of process {memberPid}");
             return new SignalRelay(pidNamespace, ours, pid);
         }
@@ -74,36 +78,29 @@ public sealed unsafe class SignalRelay : IDisposable
             ours.Dispose();
             throw;
         }
-        finally
-        {
-            Libc.close(pair[1]);
-        }
     }
 
-    private static int SpawnInNamespace(IReadOnlyList<string> command, int memberPid, int relaySocket)
+    private static int SpawnInNamespace(IReadOnlyList<string> command, int memberPid, FileDescriptorHandle relaySocket)
     {
         const int RelayFd = 3;
-        int target = Libc.open($"/proc/{memberPid}/ns/pid", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        int own = Libc.open("/proc/self/ns/pid", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        var strings = command.Append(RelayFd.ToString()).Select(a => Marshal.StringToCoTaskMemUTF8(a)).ToArray();
-        byte** argv = stackalloc byte*[strings.Length + 1];
-        for (int i = 0; i < strings.Length; i++)
-            argv[i] = (byte*)strings[i];
-        argv[strings.Length] = null;
+        using var target = OpenPidNamespace($"/proc/{memberPid}/ns/pid");
+        using var own = OpenPidNamespace("/proc/self/ns/pid");
+        if (target.IsInvalid || own.IsInvalid)
+            throw KmonitorException.FromErrno($"open the pid namespace of {memberPid}", Errno.Last);
+        using var argv = new NativeStrings([.. command, RelayFd.ToString()]);
+        using var environment = new NativeStrings(RelayEnvironment());
         byte* actions = stackalloc byte[Spawn.FileActionsSize];
         Spawn.posix_spawn_file_actions_init(actions);
         try
         {
-            if (target < 0 || own < 0)
-                throw KmonitorException.FromErrno($"open the pid namespace of {memberPid}", Errno.Last);
             // dup2 onto fd 3 clears close-on-exec there: the relay inherits just that end.
             Spawn.posix_spawn_file_actions_adddup2(actions, relaySocket, RelayFd);
             // Only this thread's children are affected, and only until the namespace is restored.
-            if (Spawn.setns(target, Spawn.CLONE_NEWPID) != 0)
+            if (LinuxNamespaces.setns(target, CLONE_NEWPID) != 0)
                 throw KmonitorException.FromErrno($"setns into the pid namespace of {memberPid}", Errno.Last);
             int pid;
-            int error = Spawn.posix_spawn(&pid, argv[0], actions, null, argv, EnvironmentBlock());
-            if (Spawn.setns(own, Spawn.CLONE_NEWPID) != 0)
+            int error = Spawn.posix_spawn(&pid, argv.Pointers[0], actions, null, argv.Pointers, environment.Pointers);
+            if (LinuxNamespaces.setns(own, CLONE_NEWPID) != 0)
                 Log.Error($"could not return to the daemon's pid namespace: {Errno.Describe(Errno.Last)}");
             if (error != 0)
                 throw KmonitorException.FromErrno($"start the signal relay ({command[0]})", error);
@@ -112,71 +109,78 @@ public sealed unsafe class SignalRelay : IDisposable
         finally
         {
             Spawn.posix_spawn_file_actions_destroy(actions);
-            foreach (var s in strings)
-                Marshal.FreeCoTaskMem(s);
-            if (target >= 0)
-                Libc.close(target);
-            if (own >= 0)
-                Libc.close(own);
         }
     }
 
-    private static byte** EnvironmentBlock()
+    private static FileDescriptorHandle OpenPidNamespace(string path)
     {
-        // The relay needs no settings of ours; DOTNET_* variables keep a framework-dependent start working.
-        var variables = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(k => k is "PATH" or "HOME" || k.StartsWith("DOTNET_"))
-            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}").ToArray();
-        var block = (byte**)NativeMemory.Alloc((nuint)(variables.Length + 1), (nuint)sizeof(byte*));
-        for (int i = 0; i < variables.Length; i++)
-            block[i] = (byte*)Marshal.StringToCoTaskMemUTF8(variables[i]); // lives as long as the daemon: one per relay
-        block[variables.Length] = null;
-        return block;
+        fixed (byte* p = CString.From(path))
+            return new FileDescriptorHandle(open(p, O_RDONLY | O_CLOEXEC));
     }
+
+    /// <summary>
+    /// The relay needs no settings of ours; DOTNET_* variables keep a framework-dependent start
+    /// working. Its runtime opens no diagnostic socket: that would be made in the host's /tmp
+    /// before the relay leaves the host's mount namespace, one more way into a confined process.
+    /// </summary>
+    private static string[] RelayEnvironment() =>
+    [
+        .. Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k is "PATH" or "HOME" || (k.StartsWith("DOTNET_") && k != "DOTNET_EnableDiagnostics"))
+            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}"),
+        "DOTNET_EnableDiagnostics=0",
+    ];
 
     /// <summary>Sends one notification through the relay; returns 0 or the errno of pidfd_send_signal there.</summary>
     public int Send(MonitorProcess monitor, int signal, int pid, uint uid, int value)
     {
         var request = new Request { Signal = signal, Pid = pid, Uid = uid, Value = value };
-        byte* control = stackalloc byte[UnixSockets.OneDescriptorControlSpace];
-        new Span<byte>(control, UnixSockets.OneDescriptorControlSpace).Clear();
-        var header = (CmsgHdr*)control;
-        header->Length = UnixSockets.OneDescriptorControlLength;
-        header->Level = UnixSockets.SOL_SOCKET;
-        header->Type = UnixSockets.SCM_RIGHTS;
-        bool added = false;
         lock (_gate)
         {
             try
             {
-                monitor.Pidfd.DangerousAddRef(ref added);
-                *(int*)(control + sizeof(CmsgHdr)) = monitor.Pidfd.Fd;
-                var iov = new IoVec { Base = &request, Length = Request.Size };
-                var message = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = UnixSockets.OneDescriptorControlSpace };
-                nint sent;
-                while ((sent = UnixSockets.sendmsg(_socket.Fd, &message, 0)) < 0 && Errno.Last == Errno.EINTR) { }
-                if (sent != Request.Size)
-                    return sent < 0 ? Errno.Last : Errno.EIO;
-                int reply = 0;
-                var replyIov = new IoVec { Base = &reply, Length = sizeof(int) };
-                var replyMessage = new MsgHdr { Iov = &replyIov, IovLength = 1 };
-                nint received;
-                // The runtime's own signals interrupt blocking calls: EINTR is not an answer.
-                while ((received = UnixSockets.recvmsg(_socket.Fd, &replyMessage, 0)) < 0 && Errno.Last == Errno.EINTR) { }
+                int error = SendRequest(_socket, monitor.Pidfd, request);
                 // No reply: the relay is gone (a pid namespace ends, and its members are killed, when its
                 // init exits). Whether the signal went out is unknown: EPIPE says so.
-                return received == sizeof(int) ? reply : RelayGone;
+                return error != 0 ? error : ReceiveReply(_socket) ?? RelayGone;
             }
             catch (ObjectDisposedException)
             {
                 return Errno.ESRCH;
             }
-            finally
-            {
-                if (added)
-                    monitor.Pidfd.DangerousRelease();
-            }
         }
+    }
+
+    /// <summary>Sends a request with the pidfd beside it (SCM_RIGHTS); 0 or an errno.</summary>
+    internal static int SendRequest(FileDescriptorHandle socket, FileDescriptorHandle target, Request request)
+    {
+        int controlSpace = Sockets.OneDescriptorControlSpace;
+        byte* control = stackalloc byte[controlSpace];
+        new Span<byte>(control, controlSpace).Clear();
+        var header = (cmsghdr*)control;
+        header->cmsg_len = (uint)Sockets.OneDescriptorControlLength;
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        // The pidfd's number travels in the message: it must stay open until sendmsg has taken it.
+        using var pidfd = target.Borrow();
+        *(int*)CMSG_DATA(header) = pidfd.Number;
+        var iov = new iovec { iov_base = &request, iov_len = Request.Size };
+        var message = new msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = (uint)controlSpace };
+        nint sent;
+        while ((sent = Sockets.sendmsg(socket, &message, 0)) < 0 && Errno.Last == Errno.EINTR) { }
+        return sent == Request.Size ? 0 : sent < 0 ? Errno.Last : Errno.EIO;
+    }
+
+    /// <summary>The relay's answer: 0 or the errno of pidfd_send_signal; null when none came (the relay is gone).</summary>
+    internal static int? ReceiveReply(FileDescriptorHandle socket)
+    {
+        int reply = 0;
+        var iov = new iovec { iov_base = &reply, iov_len = sizeof(int) };
+        var message = new msghdr { msg_iov = &iov, msg_iovlen = 1 };
+        nint received;
+        // The runtime's own signals interrupt blocking calls: EINTR is not an answer.
+        while ((received = Sockets.recvmsg(socket, &message, 0)) < 0 && Errno.Last == Errno.EINTR) { }
+        return received == sizeof(int) ? reply : null;
     }
 
     /// <summary>Closing the socket ends the relay; its reaper collects it.</summary>
@@ -186,41 +190,26 @@ public sealed unsafe class SignalRelay : IDisposable
         if (Thread.CurrentThread != _reaper)
             _reaper.Join(TimeSpan.FromSeconds(2));
     }
-}
 
-/// <summary>The relay's side: runs in the monitors' pid namespace, sends what the daemon asks for.</summary>
-public static unsafe class SignalRelayServer
-{
-    public static int Run(int fd)
+    /// <summary>A NULL-terminated array of NUL-terminated UTF-8 strings (an argv or envp), freed on Dispose.</summary>
+    private sealed class NativeStrings : IDisposable
     {
-        byte* control = stackalloc byte[UnixSockets.OneDescriptorControlSpace];
-        while (true)
+        public byte** Pointers { get; }
+        private readonly int _count;
+
+        public NativeStrings(string[] strings)
         {
-            SignalRelay.Request request;
-            var iov = new IoVec { Base = &request, Length = SignalRelay.Request.Size };
-            var message = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = UnixSockets.OneDescriptorControlSpace };
-            nint n;
-            while ((n = UnixSockets.recvmsg(fd, &message, UnixSockets.MSG_CMSG_CLOEXEC)) < 0 && Errno.Last == Errno.EINTR) { }
-            if (n <= 0)
-                return 0; // the daemon closed its end (or is gone): nothing left to relay
-            var header = (CmsgHdr*)control;
-            int pidfd = message.ControlLength >= UnixSockets.OneDescriptorControlLength && header->Type == UnixSockets.SCM_RIGHTS
-                ? *(int*)(control + sizeof(CmsgHdr)) : -1;
-            int error = Errno.EINVAL;
-            if (pidfd >= 0 && n == SignalRelay.Request.Size)
-            {
-                var info = new SigInfo { Signo = request.Signal, Code = SigInfo.SI_QUEUE, Pid = request.Pid, Uid = request.Uid, Int = request.Value };
-                using var handle = new FileDescriptorHandle(pidfd);
-                error = Pidfd.pidfd_send_signal(handle, request.Signal, &info, 0) == 0 ? 0 : Errno.Last;
-            }
-            else if (pidfd >= 0)
-            {
-                Libc.close(pidfd);
-            }
-            var replyIov = new IoVec { Base = &error, Length = sizeof(int) };
-            var reply = new MsgHdr { Iov = &replyIov, IovLength = 1 };
-            if (UnixSockets.sendmsg(fd, &reply, 0) < 0)
-                return 0;
+            _count = strings.Length;
+            Pointers = (byte**)NativeMemory.AllocZeroed((nuint)(_count + 1), (nuint)sizeof(byte*));
+            for (int i = 0; i < _count; i++)
+                Pointers[i] = (byte*)Marshal.StringToCoTaskMemUTF8(strings[i]);
+        }
+
+        public void Dispose()
+        {
+            for (int i = 0; i < _count; i++)
+                Marshal.FreeCoTaskMem((nint)Pointers[i]);
+            NativeMemory.Free(Pointers);
         }
     }
 }

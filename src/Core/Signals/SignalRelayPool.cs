@@ -37,7 +37,7 @@ public sealed class SignalRelayPool(IReadOnlyList<string>? command) : IDisposabl
         if (relay is null)
             return SignalSender.Send(monitor, signal, localPid, uid, bit);
         int error = relay.Send(monitor, signal, localPid, uid, bit);
-        if (error is SignalRelay.RelayGone or 104 /* ECONNRESET */)
+        if (error is SignalRelay.RelayGone or Errno.ECONNRESET)
         {
             // The relay ended (its namespace ended, or someone killed it): the next send starts a new one.
             lock (_relays)

@@ -17,9 +17,7 @@ public static unsafe class SignalSender
         {
             Signo = signal,
             Code = SigInfo.SI_QUEUE,
-            Pid = subjectPid,
-            Uid = subjectUid,
-            Int = eventBit,
+            Queued = new SigInfo.QueuedFields { Pid = subjectPid, Uid = subjectUid, Value = new SigInfo.SigVal { Int = eventBit } },
         };
         try
         {

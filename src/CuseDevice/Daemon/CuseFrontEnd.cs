@@ -1,5 +1,4 @@
 using Kmonitor.Daemon.Device;
-using Kmonitor.Daemon.Interop;
 using Kmonitor.Diagnostics;
 using Kmonitor.Fuse;
 using Kmonitor.Fuse.Channel;
@@ -66,7 +65,7 @@ public sealed class CuseFrontEnd : IFrontEnd
         }
         else
         {
-            if (FileOwnership.chown(_paths.DevicePath, 0, _gid) != 0)
+            if (PathCalls.Chown(_paths.DevicePath, 0, (uint)_gid) != 0)
                 Log.Warning($"chown {_paths.DevicePath}: {Errno.Describe(Errno.Last)}");
             File.SetUnixFileMode(_paths.DevicePath, (UnixFileMode)_modeBits);
         }
@@ -102,7 +101,7 @@ public sealed class CuseFrontEnd : IFrontEnd
         if (!Directory.Exists("/sys/module/cuse"))
             return "this kernel has no CUSE (CONFIG_CUSE is not set, or `modprobe cuse` failed)";
         if (!File.Exists(CuseControlPath)
-            && FileOwnership.mknod(CuseControlPath, FileOwnership.S_IFCHR | 0x180, FileOwnership.MakeDev(10, 203)) != 0)
+            && PathCalls.MakeCharacterDevice(CuseControlPath, 0x180, major: 10, minor: 203) != 0)
             return $"the cuse module is loaded but {CuseControlPath} is missing and mknod failed: {Errno.Describe(Errno.Last)}";
         return null;
     }

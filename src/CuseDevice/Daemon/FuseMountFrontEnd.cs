@@ -1,5 +1,4 @@
 using Kmonitor.Daemon.Device;
-using Kmonitor.Daemon.Interop;
 using Kmonitor.Diagnostics;
 using Kmonitor.Fuse;
 using Kmonitor.Fuse.Channel;
@@ -33,7 +32,7 @@ public sealed class FuseMountFrontEnd : IFrontEnd
             // allow_other: monitors of every user reach the file; default_permissions: the kernel
             // checks the file's owner and mode bits for each of them, so the daemon need not.
             string data = $"fd={_channel.Fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions";
-            if (Mounts.mount("kmonitord", paths.MountPoint, "fuse.kmonitord", Mounts.MS_NOSUID | Mounts.MS_NODEV | Mounts.MS_NOEXEC, data) != 0)
+            if (PathCalls.MountFuse("kmonitord", paths.MountPoint, "fuse.kmonitord", data) != 0)
                 throw KmonitorException.FromErrno($"mount fuse on {paths.MountPoint}", Errno.Last);
             _mounted = true;
             // OPENDIR answers with the device's flags too, as it always has.
@@ -76,7 +75,7 @@ public sealed class FuseMountFrontEnd : IFrontEnd
         _channel.Dispose();
         if (_mounted)
         {
-            if (Mounts.umount2(_paths.MountPoint, Mounts.MNT_DETACH) != 0)
+            if (PathCalls.Detach(_paths.MountPoint) != 0)
                 Log.Warning($"unmounting {_paths.MountPoint}: {Errno.Describe(Errno.Last)}");
             _mounted = false;
         }

@@ -1,4 +1,3 @@
-using Kmonitor.Daemon.Interop;
 using Kmonitor.Interop;
 
 namespace Kmonitor.Daemon;
@@ -36,9 +35,11 @@ public static class FuseMountProbe
         return errno == Errno.ENOTCONN ? FuseMountState.Dead : FuseMountState.Served;
     }
 
+    /// <summary>statvfs(3), which glibc makes with statfs(2): only whether it fails, and with which errno, matters.</summary>
     private static unsafe int StatfsErrno(string path)
     {
-        byte* buffer = stackalloc byte[Mounts.StatfsBufferBytes];
-        return Mounts.statfs(path, buffer) == 0 ? 0 : Errno.Last;
+        Tmds.Linux.statvfs result;
+        fixed (byte* p = CString.From(path))
+            return Tmds.Linux.LibC.statvfs(p, &result) == 0 ? 0 : Errno.Last;
     }
 }

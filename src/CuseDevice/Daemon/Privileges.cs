@@ -1,15 +1,11 @@
 using Kmonitor.Procfs;
+using static Kmonitor.Interop.Capabilities;
 
 namespace Kmonitor.Daemon;
 
 /// <summary>The capabilities the daemon needs, checked once at start so a missing one is named, not discovered.</summary>
 public static class Privileges
 {
-    private const int CAP_KILL = 5;
-    private const int CAP_NET_ADMIN = 12;
-    private const int CAP_SYS_PTRACE = 19;
-    private const int CAP_SYS_ADMIN = 21;
-
     /// <summary>What each capability is needed for, in the order they are reported.</summary>
     private static readonly (int Bit, string Name, string Why)[] Required =
     [
@@ -23,27 +19,18 @@ public static class Privileges
     /// The process connector reports from the initial pid namespace only, and pids are translated
     /// from there: a daemon in another pid namespace would serve a device that never reports anything.
     /// </summary>
-    public static string? WrongPidNamespace()
-    {
-        string? status = ProcFile.ReadText("/proc/self/status");
-        var line = status?.Split('\n').FirstOrDefault(l => l.StartsWith("NSpid:"));
-        int depth = line is null ? 0 : line.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries).Length - 2;
-        return depth > 0 ? "kmonitord must run in the initial pid namespace (it is in a child one): the process connector reports nothing there" : null;
-    }
+    public static string? WrongPidNamespace() =>
+        Own().NamespaceDepth > 0 ? "kmonitord must run in the initial pid namespace (it is in a child one): the process connector reports nothing there" : null;
 
     /// <summary>One line naming every missing capability, or null when all are there.</summary>
     public static string? Missing()
     {
-        ulong effective = ReadEffective();
+        ulong effective = Own().EffectiveCaps;
         var missing = Required.Where(c => (effective & (1UL << c.Bit)) == 0).ToList();
         return missing.Count == 0 ? null
             : "missing privileges: " + string.Join("; ", missing.Select(c => $"{c.Name} ({c.Why})")) + ". Run as root.";
     }
 
-    private static ulong ReadEffective()
-    {
-        string? status = ProcFile.ReadText("/proc/self/status");
-        var line = status?.Split('\n').FirstOrDefault(l => l.StartsWith("CapEff:"));
-        return line is null ? 0 : Convert.ToUInt64(line["CapEff:".Length..].Trim(), 16);
-    }
+    /// <summary>The daemon's own /proc status; all zero (no capabilities) when it cannot be read.</summary>
+    private static ProcTaskStatus Own() => ProcTaskStatus.TryRead(Environment.ProcessId, out var status) ? status : default;
 }

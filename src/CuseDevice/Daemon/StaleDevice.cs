@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Kmonitor.Daemon.Interop;
 using Kmonitor.Diagnostics;
 using Kmonitor.Interop;
 
@@ -54,7 +53,7 @@ public static class StaleDevice
                 throw new KmonitorException($"{paths.MountPoint} is mounted and its kmonitord is alive but did not answer within {ProbeTimeout.TotalSeconds:0} s (stopping, stopped or wedged); stop it first");
         }
         Log.Warning($"cleaning up after a kmonitord that did not stop: unmounting its dead mount {paths.MountPoint}");
-        if (Mounts.umount2(paths.MountPoint, Mounts.MNT_DETACH) != 0)
+        if (PathCalls.Detach(paths.MountPoint) != 0)
             throw KmonitorException.FromErrno($"unmount stale {paths.MountPoint}", Errno.Last);
     }
 

@@ -156,8 +156,8 @@ public sealed class RegisterTests : IDisposable
     [InlineData(1000u, 1001u, 0ul, true, 0)]          // its effective uid is the target's
     [InlineData(1000u, 1000u, 0ul, false, Errno.EPERM)] // another user's target
     [InlineData(0u, 1000u, 0ul, false, 0)]             // root
-    [InlineData(1000u, 1000u, 1ul << WatchPolicy.CAP_KILL, false, 0)]
-    [InlineData(1000u, 1000u, 1ul << WatchPolicy.CAP_SYS_PTRACE, false, 0)]
+    [InlineData(1000u, 1000u, 1ul << Capabilities.CAP_KILL, false, 0)]
+    [InlineData(1000u, 1000u, 1ul << Capabilities.CAP_SYS_PTRACE, false, 0)]
     public void The_owner_policy_lets_a_caller_watch_its_own_user_or_anyone_with_privilege(uint uid, uint euid, ulong caps, bool ownTarget, int expected)
     {
         _h.Proc.Task(CallerThread, ServiceHarness.Self, uid, euid: euid, caps: caps);
@@ -170,7 +170,7 @@ public sealed class RegisterTests : IDisposable
     [Fact]
     public void Capabilities_count_only_in_the_daemons_user_namespace()
     {
-        _h.Proc.Task(CallerThread, ServiceHarness.Self, 1000, caps: 1ul << WatchPolicy.CAP_KILL);
+        _h.Proc.Task(CallerThread, ServiceHarness.Self, 1000, caps: 1ul << Capabilities.CAP_KILL);
         _h.Proc.UserNamespaceOf(CallerThread, 4_026_999_999);
         Assert.Equal(Errno.EPERM, _h.Register(_h.Open(), OtherUsersThread, KMONITOR_PROCESS_EXIT, caller: CallerThread));
     }

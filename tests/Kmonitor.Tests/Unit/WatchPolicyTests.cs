@@ -1,3 +1,4 @@
+using Kmonitor.Interop;
 using Kmonitor.Procfs;
 using Kmonitor.Security;
 
@@ -17,8 +18,8 @@ public class WatchPolicyTests
         Assert.Equal(allowed, WatchPolicy.MayWatch(WatchPolicyKind.Owner, Caller(uid, euid), () => true, targetUid));
 
     [Theory]
-    [InlineData(WatchPolicy.CAP_KILL)]
-    [InlineData(WatchPolicy.CAP_SYS_PTRACE)]
+    [InlineData(Capabilities.CAP_KILL)]
+    [InlineData(Capabilities.CAP_SYS_PTRACE)]
     public void CAP_KILL_or_CAP_SYS_PTRACE_count_only_in_the_initial_user_namespace(int capability)
     {
         var caller = Caller(1000, 1000, 1UL << capability);
@@ -42,7 +43,7 @@ public class WatchPolicyTests
         Assert.True(WatchPolicy.MayWatch(WatchPolicyKind.Owner, Caller(1000, 1000), Ask, 1000));
         Assert.False(WatchPolicy.MayWatch(WatchPolicyKind.Owner, Caller(1000, 1000), Ask, 2000)); // no capability to weigh
         Assert.False(asked);
-        Assert.True(WatchPolicy.MayWatch(WatchPolicyKind.Owner, Caller(1000, 1000, 1UL << WatchPolicy.CAP_KILL), Ask, 2000));
+        Assert.True(WatchPolicy.MayWatch(WatchPolicyKind.Owner, Caller(1000, 1000, 1UL << Capabilities.CAP_KILL), Ask, 2000));
         Assert.True(asked);
     }
 }

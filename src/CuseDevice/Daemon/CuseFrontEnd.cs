@@ -43,20 +43,28 @@ public sealed class CuseFrontEnd : IFrontEnd
         return _session.Run();
     }
 
+    /// <summary>How long the kernel may take to make /dev/NAME after CUSE_INIT before start-up fails.</summary>
+    private static readonly TimeSpan DeviceTimeout = TimeSpan.FromSeconds(30);
+
     private void WaitForDevice(Action ready)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // inotify on /dev, armed before the first look, so the node's creation wakes us at once.
+        using var created = new ManualResetEventSlim();
+        using var watcher = new FileSystemWatcher(_paths.DevDirectory, _paths.Name) { NotifyFilter = NotifyFilters.FileName };
+        watcher.Created += (_, _) => created.Set();
+        watcher.EnableRaisingEvents = true;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!File.Exists(_paths.DevicePath))
         {
             if (_channel.IsStopping)
                 return;
-            if (DateTime.UtcNow > deadline)
+            if (waited.Elapsed > DeviceTimeout)
             {
                 Log.Error($"{_paths.DevicePath} did not appear after CUSE_INIT");
                 Stop();
                 return;
             }
-            Thread.Sleep(5);
+            created.Wait(TimeSpan.FromMilliseconds(250)); // also looks at IsStopping now and then
         }
         if (File.Exists(UdevControlSocket))
         {

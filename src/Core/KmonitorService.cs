@@ -4,6 +4,7 @@ using Kmonitor.Dispatch;
 using Kmonitor.Events;
 using Kmonitor.Exits;
 using Kmonitor.Procfs;
+using Kmonitor.Records;
 using Kmonitor.Registrations;
 using Kmonitor.Signals;
 
@@ -41,6 +42,9 @@ public sealed class KmonitorService : IDisposable
     public EventRing Ring { get; }
 
     public OpenFiles Files { get; }
+
+    /// <summary>Queues records on files and wakes their readers (the front end sets its poll wake-up here).</summary>
+    public RecordSender Records { get; }
     public Registrar Registrar { get; }
     public ExitReporter Exits { get; }
     public Dispatcher Dispatcher { get; }
@@ -59,12 +63,13 @@ public sealed class KmonitorService : IDisposable
         proc ??= ProcReader.Instance;
         _clock = time is null ? MonotonicClock.System : new MonotonicClock(time);
         Table = new RegistrationTable(_clock);
+        Records = new RecordSender(Counters);
         Ring = new EventRing(ringCapacity);
         var quotas = new Quotas(Options.MaxPerFile, Options.MaxPerUid);
         OpenFiles? files = null;
-        _notifier = new Notifier(delivery ?? new SignalDelivery(Options.RelayCommand), proc, Counters, monitor => files!.DropMonitor(monitor), time);
+        _notifier = new Notifier(delivery ?? new SignalDelivery(Options.RelayCommand), Records, proc, Counters, monitor => files!.DropMonitor(monitor), time);
         Exits = new ExitReporter(Table, quotas, Watcher, _notifier, proc, Counters);
-        Files = files = new OpenFiles(Table, Watcher, Exits);
+        Files = files = new OpenFiles(Table, Watcher, Exits, Options.QueueLength);
         Registrar = new Registrar(new CallerResolver(proc), Options.Policy, quotas, Files, Table, Watcher, Exits, Ring, _scans, proc, Counters, time);
         Dispatcher = new Dispatcher(Ring, Table, Watcher, Exits, _notifier, Files, Counters, time);
         // The watcher's thread may not send: what it sees goes into the ring, behind the events already there.

@@ -61,7 +61,7 @@ namespace Kmonitor.Daemon
             {
                 var paths = new DevicePaths(options.Name);
                 int gid = ResolveGroup(options.Group);
-                var serviceOptions = new ServiceOptions(options.Policy, options.MaxPerFile, options.MaxPerUid, RelayCommand());
+                var serviceOptions = new ServiceOptions(options.Policy, options.MaxPerFile, options.MaxPerUid, RelayCommand(), options.QueueLength);
                 engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes, serviceOptions);
                 var device = new KmonitorDevice(engine.Service);
                 frontEnd = ChooseFrontEnd(options, paths, device, gid);

@@ -19,6 +19,8 @@ public sealed class Counters
     public long Resyncs;                 // checks of every registered target after an overflow
     public long ExitsFromResync;         // ended targets a resync found
     public long DroppedInvisible;        // notifications about a task the monitor's pid namespace cannot see
+    public long RecordsQueued;           // records queued on open files (LOST records not included)
+    public long RecordsDropped;          // records dropped because the file's queue was full (each LOST record reports its file's)
     public long Registers;
     public long Deregisters;
 
@@ -38,6 +40,8 @@ public sealed class Counters
         ("resyncs", Interlocked.Read(ref Resyncs)),
         ("exits_from_resync", Interlocked.Read(ref ExitsFromResync)),
         ("dropped_invisible", Interlocked.Read(ref DroppedInvisible)),
+        ("records_queued", Interlocked.Read(ref RecordsQueued)),
+        ("records_dropped", Interlocked.Read(ref RecordsDropped)),
         ("registers", Interlocked.Read(ref Registers)),
         ("deregisters", Interlocked.Read(ref Deregisters)),
     ];

@@ -1,3 +1,4 @@
+using Kmonitor.Abi;
 using Kmonitor.Diagnostics;
 using Kmonitor.Events;
 using Kmonitor.Exits;
@@ -144,7 +145,7 @@ public sealed class Dispatcher : IDisposable
             _table.CollectMatches(kev.TaskPid, kev.Bit, ev.TimestampNs, _matches);
             if (kev.ProcessPid != kev.TaskPid)
                 _table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
-            SendAll(kev);
+            SendAll(kev, ev);
         }
     }
 
@@ -171,7 +172,7 @@ public sealed class Dispatcher : IDisposable
                 var kev = _events[i];
                 _matches.Clear();
                 _table.CollectMatches(kev.ProcessPid, kev.Bit, ev.TimestampNs, _matches);
-                SendAll(kev);
+                SendAll(kev, ev);
             }
         }
         if (!_table.HasTarget(ev.Tgid) || _watcher.Find(ev.Tgid) is not { } process)
@@ -191,16 +192,30 @@ public sealed class Dispatcher : IDisposable
     /// </summary>
     private void OnProcessGone(WatchedProcess process) => _exits.ProcessGone(process);
 
-    private void SendAll(in KmonitorEvent kev)
+    private void SendAll(in KmonitorEvent kev, in ProcEvent ev)
     {
         if (_matches.Count == 0)
             return;
         Interlocked.Increment(ref _counters.EventsMatched);
+        var notification = NotificationOf(kev, ev);
         // si_uid: the registration's target uid, kept current by UID events. A forked child or a new
         // thread starts with its parent's credentials, so it is theirs too.
         foreach (var match in _matches)
-            _notifier.Notify(match, kev.Bit, kev.SubjectPid, match.Registration.TargetUid);
+            _notifier.Notify(match, notification with { Uid = match.Registration.TargetUid });
         _matches.Clear();
+    }
+
+    /// <summary>What a notification of <paramref name="kev"/> says, beyond the bit: a record's fields.</summary>
+    private static Notification NotificationOf(in KmonitorEvent kev, in ProcEvent ev)
+    {
+        int ppid = kev.Bit switch
+        {
+            KmonitorAbi.KMONITOR_PROCESS_FORK => ev.ParentTgid,
+            KmonitorAbi.KMONITOR_THREAD_CREATE => ev.Tgid,
+            _ => 0, // not known without reading /proc, which this path does not do
+        };
+        int status = kev.EndsTask ? ev.ExitCode : 0;
+        return new Notification(kev.Bit, kev.SubjectPid, ev.Tgid, ppid, 0, status, ev.TimestampNs);
     }
 
     public void Dispose()

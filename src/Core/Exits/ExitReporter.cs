@@ -27,7 +27,7 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
     {
         _taken.Clear();
         Take(pid, timestampNs, _taken, boundTo);
-        Report(pid, exitCode, _taken);
+        Report(pid, exitCode, timestampNs, _taken);
         _taken.Clear();
     }
 
@@ -46,7 +46,7 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
     }
 
     /// <summary>Reports what a REGISTER took (dispatcher thread only).</summary>
-    public void Report(EndedTask ended) => Report(ended.Pid, ended.ExitCode, ended.Taken);
+    public void Report(EndedTask ended) => Report(ended.Pid, ended.ExitCode, RegistrationTable.Now, ended.Taken);
 
     private void Take(int pid, ulong timestampNs, List<Match> taken, WatchedProcess? boundTo)
     {
@@ -58,11 +58,13 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
         }
     }
 
-    private void Report(int pid, int? exitCode, List<Match> taken)
+    private void Report(int pid, int? exitCode, ulong timestampNs, List<Match> taken)
     {
         if (taken.Count == 0)
             return;
         bool killed = exitCode is int code && TaskExitCode.IsKilledBySignal(code);
+        // A record's time: the event's, or now for an exit found without one (a late report, a REGISTER).
+        ulong reportedAt = timestampNs == RegistrationTable.Now ? (ulong)table.NowNs() : timestampNs;
         // The signals go first: they are what the monitors wait for. Letting go of the pidfds comes
         // after, because it waits for the pidfd watcher, which this same exit has just woken.
         foreach (var match in taken)
@@ -73,10 +75,11 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
             bool thread = registration.IsThreadTarget;
             int abortBit = thread ? KmonitorAbi.KMONITOR_THREAD_ABORT : KmonitorAbi.KMONITOR_PROCESS_ABORT;
             int exitBit = thread ? KmonitorAbi.KMONITOR_THREAD_EXIT : KmonitorAbi.KMONITOR_PROCESS_EXIT;
+            var exit = new Notification(exitBit, pid, registration.TargetTgid, 0, registration.TargetUid, exitCode ?? 0, reportedAt);
             if (killed && (match.Mask & abortBit) != 0)
-                notifier.Notify(match, abortBit, pid, registration.TargetUid);
+                notifier.Notify(match, exit with { Bit = abortBit });
             if ((match.Mask & exitBit) != 0)
-                notifier.Notify(match, exitBit, pid, registration.TargetUid);
+                notifier.Notify(match, exit);
         }
         foreach (var match in taken)
             ReleaseProcess(match.Registration);

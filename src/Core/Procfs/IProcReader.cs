@@ -14,6 +14,9 @@ public interface IProcReader
     /// <summary>The raw wait status of an exited task, or null when it is not known.</summary>
     int? ExitCode(int pid);
 
+    /// <summary>/proc/TID/comm without its newline: the task's name; null when it is gone.</summary>
+    string? Comm(int tid);
+
     /// <summary>Whether thread <paramref name="tid"/> belongs to process <paramref name="tgid"/> now.</summary>
     bool IsThreadOf(int tgid, int tid);
 
@@ -53,6 +56,8 @@ public sealed class ProcReader : IProcReader
     public bool TryReadStatus(int tid, out ProcTaskStatus status) => ProcTaskStatus.TryRead(tid, out status);
 
     public int? ExitCode(int pid) => TaskExitCode.TryRead(pid);
+
+    public string? Comm(int tid) => ProcFile.ReadComm(tid);
 
     public bool IsThreadOf(int tgid, int tid) => ProcFile.IsThreadOf(tgid, tid);
 

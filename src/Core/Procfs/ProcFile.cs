@@ -38,6 +38,19 @@ public static unsafe class ProcFile
         return n < 0 ? null : Encoding.ASCII.GetString(buffer[..n]);
     }
 
+    /// <summary>/proc/TID/comm without its newline (at most 15 bytes, as the kernel keeps it); null when the task is gone.</summary>
+    public static string? ReadComm(int tid)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        int n = Read(tid, "comm"u8, buffer);
+        if (n <= 0)
+            return null;
+        var name = buffer[..n];
+        if (name[^1] == (byte)'\n')
+            name = name[..^1];
+        return Encoding.UTF8.GetString(name);
+    }
+
     /// <summary>The target of the link /proc/PID/NAME; its length, or -1 when it cannot be read.</summary>
     public static int ReadLink(int pid, ReadOnlySpan<byte> name, Span<byte> buffer)
     {

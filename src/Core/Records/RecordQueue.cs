@@ -31,11 +31,16 @@ public sealed class RecordQueue(int capacity)
     /// Queues <paramref name="record"/> (its seq is set here), or counts it as dropped when the
     /// queue is full. Returns the waiting read it completes, if any, and the poll handle to notify.
     /// </summary>
-    public Wakeup Append(KmonitorEventRecord record)
+    public Wakeup Append(KmonitorEventRecord record) => Append(record, out _);
+
+    /// <inheritdoc cref="Append(KmonitorEventRecord)"/>
+    /// <param name="queued">False when the record was dropped because the queue was full.</param>
+    public Wakeup Append(KmonitorEventRecord record, out bool queued)
     {
         lock (_lock)
         {
-            if (_records.Count >= Capacity)
+            queued = _records.Count < Capacity;
+            if (!queued)
             {
                 _dropped++;
                 return default;

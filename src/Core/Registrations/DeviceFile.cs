@@ -1,13 +1,19 @@
+using Kmonitor.Records;
+
 namespace Kmonitor.Registrations;
 
 /// <summary>
 /// One open file of the device (one FUSE/CUSE file handle). Registrations belong to it: closing it
 /// drops them all. Its lock guards its own index of registrations, monitors and known callers, and
-/// is never held across a system call.
+/// is never held across a system call. The records queued for it (REGISTER or SUBSCRIBE with signal
+/// 0) are in <see cref="Records"/>, which has a lock of its own.
 /// </summary>
-public sealed class DeviceFile(ulong handle)
+public sealed class DeviceFile(ulong handle, int queueLength = ServiceOptions.DefaultQueueLength)
 {
     public ulong Handle { get; } = handle;
+
+    /// <summary>The records waiting to be read from this file, at most <c>queueLength</c>.</summary>
+    public RecordQueue Records { get; } = new(queueLength);
 
     internal readonly object Gate = new();
     internal readonly Dictionary<int, Registration> ByTarget = [];

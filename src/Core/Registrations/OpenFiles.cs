@@ -9,7 +9,7 @@ namespace Kmonitor.Registrations;
 /// file's monitor, and dropping a monitor that has exited. Nothing here makes a system call while
 /// it holds a file's lock.
 /// </summary>
-public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, ExitReporter exits)
+public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, ExitReporter exits, int queueLength = ServiceOptions.DefaultQueueLength)
 {
     private readonly ConcurrentDictionary<ulong, DeviceFile> _files = new();
     private long _nextHandle;
@@ -17,7 +17,7 @@ public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, E
     /// <summary>Opens a new file of the device.</summary>
     public DeviceFile Open()
     {
-        var file = new DeviceFile((ulong)Interlocked.Increment(ref _nextHandle));
+        var file = new DeviceFile((ulong)Interlocked.Increment(ref _nextHandle), queueLength);
         _files[file.Handle] = file;
         return file;
     }

@@ -38,8 +38,8 @@ public sealed class Registrar(
     public ValueTask<int> Register(DeviceFile file, int callerTid, KmonitorCmd cmd, uint? callerFsUid = null)
     {
         if (cmd.Pid <= 0 || cmd.Type == 0 || (cmd.Type & ~KmonitorAbi.AllEvents) != 0
-            || cmd.Signal < KmonitorAbi.MinSignal || cmd.Signal > KmonitorAbi.MaxSignal)
-            return new(Errno.EINVAL);
+            || (cmd.Signal != SubscriptionAbi.RecordsInsteadOfSignal && (cmd.Signal < KmonitorAbi.MinSignal || cmd.Signal > KmonitorAbi.MaxSignal)))
+            return new(Errno.EINVAL); // signal 0: records on the file instead of a signal
         if (callerFsUid is uint fsUid && callers.FindKnown(file, callerTid, fsUid) is { } known)
         {
             // A thread seen before, in the daemon's pid namespace: only the target is read. The policy
@@ -101,6 +101,8 @@ public sealed class Registrar(
         if (error != 0)
             return error;
         bool threadTarget = pid != target.Tgid;
+        // Records carry the target's name, also after it has gone from /proc: read it now, outside the lock.
+        string? comm = cmd.Signal == SubscriptionAbi.RecordsInsteadOfSignal ? proc.Comm(pid) : null;
         WatchedProcess? process = null; // a pidfd opened for a new registration, until the registration holds it
         Registration? registration = null;
         try
@@ -147,6 +149,7 @@ public sealed class Registrar(
                                 OwnerUid = caller.RealUid,
                                 TargetPidForMonitor = cmd.Pid,
                                 Process = process,
+                                Comm = comm,
                             };
                             process = null;
                             file.ByTarget[pid] = registration;

@@ -44,6 +44,12 @@ public sealed class Registration(int target, int targetTgid, uint targetUid, Dev
     /// <summary>The target's pid as the registering monitor named it (in its own pid namespace).</summary>
     public int TargetPidForMonitor { get; init; }
 
+    /// <summary>
+    /// The target's name for records (struct kmonitor_event's comm): read when a record first needs
+    /// it and again at each EXEC, then kept, so an exit reports the name the task had. Dispatcher thread only.
+    /// </summary>
+    public string? Comm { get; internal set; }
+
     public int Mask { get; internal set; }
     public int Signal { get; internal set; }
     public MonitorProcess Monitor { get; internal set; } = null!;

@@ -2,49 +2,114 @@ using Kmonitor.Abi;
 using Kmonitor.Diagnostics;
 using Kmonitor.Interop;
 using Kmonitor.Procfs;
+using Kmonitor.Records;
 using Kmonitor.Registrations;
 
 namespace Kmonitor.Signals;
 
 /// <summary>
-/// Sends notifications, on the dispatcher's thread only: one queued signal per matched
-/// registration, with si_pid as the monitor sees the task. It owns the delivery (and with it the
-/// relay pool) and decides what a failed send means: a monitor that has exited is handed to
-/// <paramref name="monitorGone"/> (the kernel would never deliver to it again, and its pid may be
-/// reused); a full signal queue is counted and logged, never waited for.
+/// Sends notifications, on the dispatcher's thread only: for each matched registration (or
+/// subscription) either one queued signal, with si_pid as the monitor sees the task, or, when its
+/// signal is 0, one record queued on its file (<see cref="RecordSender"/>). It owns the delivery
+/// (and with it the relay pool) and decides what a failed send means: a monitor that has exited is
+/// handed to <paramref name="monitorGone"/> (the kernel would never deliver to it again, and its
+/// pid may be reused); a full signal queue is counted and logged, never waited for.
 /// </summary>
-public sealed class Notifier(ISignalDelivery delivery, IProcReader proc, Counters counters, Action<MonitorProcess> monitorGone, TimeProvider? time = null)
+public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IProcReader proc, Counters counters,
+    Action<MonitorProcess> monitorGone, TimeProvider? time = null)
     : IDisposable
 {
     private readonly RateLimiter _queueFullLog = new(TimeSpan.FromSeconds(5), time);
 
-    /// <summary>Sends one notification of event <paramref name="bit"/> about <paramref name="subjectPid"/>.</summary>
-    public void Notify(in Match match, int bit, int subjectPid, uint subjectUid)
+    /// <summary>Sends one notification to a matched registration: to the monitor that made it, about its target or a task of it.</summary>
+    public void Notify(in Match match, in Notification notification)
     {
-        int error;
-        var monitor = match.Monitor;
-        if (monitor.PidNamespaceDepth == 0)
+        var registration = match.Registration;
+        int? knownLocalPid = notification.Pid == registration.Target ? registration.TargetPidForMonitor : null;
+        if (match.Signal != SubscriptionAbi.RecordsInsteadOfSignal)
         {
-            error = delivery.Send(monitor, match.Signal, subjectPid, subjectUid, bit);
+            SendSignal(match.Monitor, match.Signal, notification, knownLocalPid);
+            return;
         }
+        // The name is the target's: read when first needed and at each exec, kept for its exit.
+        if (notification.Comm is null && (registration.Comm is null || notification.Bit == KmonitorAbi.KMONITOR_PROCESS_EXEC))
+            registration.Comm = proc.Comm(registration.Target) ?? registration.Comm;
+        var named = notification.Comm is null ? notification with { Comm = registration.Comm } : notification;
+        QueueRecord(registration.File, match.Monitor, (uint)registration.TargetPidForMonitor, named, knownLocalPid);
+    }
+
+    /// <summary>
+    /// Sends one notification to <paramref name="monitor"/> with <paramref name="signal"/>, or queues it
+    /// as a record on <paramref name="file"/> when the signal is 0; <paramref name="watch"/> is what
+    /// the record's watch field names (a subscription's id).
+    /// </summary>
+    public void Notify(DeviceFile file, MonitorProcess monitor, int signal, uint watch, in Notification notification)
+    {
+        if (signal != SubscriptionAbi.RecordsInsteadOfSignal)
+            SendSignal(monitor, signal, notification, knownLocalPid: null);
         else
+            QueueRecord(file, monitor, watch, notification, knownLocalPid: null);
+    }
+
+    private void QueueRecord(DeviceFile file, MonitorProcess monitor, uint watch, in Notification n, int? knownLocalPid)
+    {
+        int pid = n.Pid, tgid = n.Tgid, ppid = n.Ppid;
+        if (monitor.PidNamespaceDepth != 0)
         {
-            // si_pid as the monitor sees the task; a task it cannot see is not reported to it.
-            int? local = subjectPid == match.Registration.Target
-                ? match.Registration.TargetPidForMonitor
-                : proc.PidSeenFrom(subjectPid, monitor.PidNamespace, monitor.PidNamespaceDepth);
-            if (local is not int localPid)
+            // Pids as the reader sees them; a task it cannot see is not reported to it, and a parent
+            // it cannot see (its namespace's init, seen from inside, has none) reads as 0.
+            if ((knownLocalPid ?? SeenBy(monitor, pid)) is not int localPid)
             {
                 Interlocked.Increment(ref counters.DroppedInvisible);
                 return;
             }
-            error = delivery.SendInOtherNamespace(monitor, match.Signal, localPid, subjectUid, bit);
+            tgid = tgid == pid ? localPid : SeenBy(monitor, tgid) ?? 0;
+            ppid = ppid == 0 ? 0 : SeenBy(monitor, ppid) ?? 0;
+            pid = localPid;
+        }
+        var record = new KmonitorEventRecord
+        {
+            size = KmonitorEventRecord.Size,
+            type = (ushort)n.Bit,
+            time_ns = n.TimeNs,
+            pid = pid,
+            tgid = tgid,
+            ppid = ppid,
+            uid = n.Uid,
+            status = n.Status,
+            watch = watch,
+        };
+        if (n.Comm is not null)
+            record.SetComm(System.Text.Encoding.UTF8.GetBytes(n.Comm));
+        records.Send(file, record);
+        if (Log.IsEnabled(LogLevel.Debug))
+            Log.Debug($"queued {KmonitorAbi.EventName(n.Bit)} of {n.Pid} for {monitor} on {file}");
+    }
+
+    private int? SeenBy(MonitorProcess monitor, int pid) => proc.PidSeenFrom(pid, monitor.PidNamespace, monitor.PidNamespaceDepth);
+
+    private void SendSignal(MonitorProcess monitor, int signal, in Notification n, int? knownLocalPid)
+    {
+        int error;
+        if (monitor.PidNamespaceDepth == 0)
+        {
+            error = delivery.Send(monitor, signal, n.Pid, n.Uid, n.Bit);
+        }
+        else
+        {
+            // si_pid as the monitor sees the task; a task it cannot see is not reported to it.
+            if ((knownLocalPid ?? SeenBy(monitor, n.Pid)) is not int localPid)
+            {
+                Interlocked.Increment(ref counters.DroppedInvisible);
+                return;
+            }
+            error = delivery.SendInOtherNamespace(monitor, signal, localPid, n.Uid, n.Bit);
         }
         if (error == 0)
         {
             Interlocked.Increment(ref counters.NotificationsSent);
             if (Log.IsEnabled(LogLevel.Debug))
-                Log.Debug($"sent {KmonitorAbi.EventName(bit)} of {subjectPid} to {monitor} as signal {match.Signal}");
+                Log.Debug($"sent {KmonitorAbi.EventName(n.Bit)} of {n.Pid} to {monitor} as signal {signal}");
         }
         else if (error == Errno.ESRCH)
         {

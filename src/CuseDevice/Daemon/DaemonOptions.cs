@@ -25,6 +25,7 @@ public sealed record DaemonOptions
     public WatchPolicyKind Policy { get; init; } = WatchPolicyKind.Owner;
     public int MaxPerFile { get; init; } = ServiceOptions.DefaultMaxPerFile;
     public int MaxPerUid { get; init; } = ServiceOptions.DefaultMaxPerUid;
+    public int QueueLength { get; init; } = ServiceOptions.DefaultQueueLength;
     public bool Help { get; init; }
 
     public const string DefaultConfigPath = "/etc/kmonitor/kmonitord.json";
@@ -32,7 +33,7 @@ public sealed record DaemonOptions
 
     /// <summary>Every setting: its key in the config file (also KMONITORD_KEY uppercased, and --key with dashes).</summary>
     public static readonly string[] Keys =
-        ["mode", "name", "buffer_length", "receive_buffer", "group", "mode_bits", "major", "minor", "log_level", "policy", "max_per_file", "max_per_uid"];
+        ["mode", "name", "buffer_length", "receive_buffer", "group", "mode_bits", "major", "minor", "log_level", "policy", "max_per_file", "max_per_uid", "queue_length"];
 
     public static readonly string Usage = $$"""
         usage: kmonitord [options]          serve /dev/NAME in the foreground
@@ -49,6 +50,8 @@ public sealed record DaemonOptions
                                    root, CAP_KILL or CAP_SYS_PTRACE; open: anyone, as in 2004)
           --max-per-file N         registrations per open file (default {{ServiceOptions.DefaultMaxPerFile}}); more is ENOSPC
           --max-per-uid N          registrations per user (default {{ServiceOptions.DefaultMaxPerUid}}); more is ENOSPC
+          --queue-length N         records an open file holds unread (default {{ServiceOptions.DefaultQueueLength}}); more are
+                                   dropped, counted, and reported by one KMONITOR_EVENT_LOST record
           --config PATH            settings file (default /etc/kmonitor/kmonitord.json)
           --help
         Every setting can also be given as KMONITORD_<SETTING> (e.g. KMONITORD_LOG_LEVEL=debug) or in
@@ -163,6 +166,7 @@ public sealed record DaemonOptions
         "policy" => this with { Policy = ParsePolicy(from, value) },
         "max_per_file" => this with { MaxPerFile = ParseInt(from, value, 1, int.MaxValue) },
         "max_per_uid" => this with { MaxPerUid = ParseInt(from, value, 1, int.MaxValue) },
+        "queue_length" => this with { QueueLength = ParseInt(from, value, 1, 1 << 24) },
         _ => throw new ArgumentException($"unknown setting '{key}'"),
     };
 

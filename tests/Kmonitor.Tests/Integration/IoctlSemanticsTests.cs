@@ -65,10 +65,10 @@ public class IoctlSemanticsTests(DaemonFixture fixture) : DeviceTest(fixture), I
     }
 
     [Theory]
-    [InlineData(0)]
+    [InlineData(-1)]
     [InlineData(65)]
     [InlineData(-40)]
-    public void Register_with_a_signal_outside_1_to_64_is_EINVAL(int signal)
+    public void Register_with_a_signal_outside_0_to_64_is_EINVAL(int signal)
     {
         var (client, fd) = Monitor();
         Assert.Equal("err EINVAL", client.Register(fd, Environment.ProcessId, KMONITOR_PROCESS_EXIT, signal));

@@ -50,7 +50,7 @@ public sealed class KmonitorDeviceTests : IDisposable
     [InlineData(-5, 0x40, 40)]
     [InlineData(1, 0, 40)]
     [InlineData(1, 0x80, 40)]
-    [InlineData(1, 0x40, 0)]
+    [InlineData(1, 0x40, -1)]
     [InlineData(1, 0x40, 65)]
     public void Bad_register_arguments_are_EINVAL_before_any_lookup(int pid, int type, int signal)
     {

@@ -73,7 +73,7 @@ public sealed class RegisterTests : IDisposable
     [InlineData(Thread, 0, 40)]                  // type 0
     [InlineData(Thread, 0x80, 40)]               // a bit outside 0x7F
     [InlineData(Thread, 0x140, 40)]              // a good bit beside a bad one
-    [InlineData(Thread, KMONITOR_PROCESS_EXIT, 0)]   // signal below 1
+    [InlineData(Thread, KMONITOR_PROCESS_EXIT, -1)]  // signal below 0 (0 asks for records)
     [InlineData(Thread, KMONITOR_PROCESS_EXIT, 65)]  // signal above 64
     public void Bad_arguments_are_EINVAL_and_register_nothing(int pid, int type, int signal)
     {

@@ -34,6 +34,11 @@ public sealed class FakeProc : IProcReader
 
     public void ExitCodeOf(int pid, int waitStatus) => _exitCodes[pid] = waitStatus;
 
+    private readonly ConcurrentDictionary<int, string> _names = new();
+
+    /// <summary>The name /proc/TID/comm gives for a made-up task.</summary>
+    public void NameOf(int tid, string comm) => _names[tid] = comm;
+
     /// <summary>Puts a task in another pid namespace, where <paramref name="localPid"/> names <paramref name="daemonPid"/>.</summary>
     public void PidNamespaceOf(int tid, ulong pidNamespace) => _pidNamespaces[tid] = pidNamespace;
 
@@ -59,6 +64,9 @@ public sealed class FakeProc : IProcReader
     }
 
     public int? ExitCode(int pid) => _exitCodes.TryGetValue(pid, out int code) ? code : _gone.ContainsKey(pid) ? null : ProcReader.Instance.ExitCode(pid);
+
+    public string? Comm(int tid) =>
+        _names.TryGetValue(tid, out var name) ? name : _gone.ContainsKey(tid) || _statuses.ContainsKey(tid) ? null : ProcReader.Instance.Comm(tid);
 
     public bool IsThreadOf(int tgid, int tid) =>
         _statuses.TryGetValue(tid, out var status) ? status.Tgid == tgid : !_gone.ContainsKey(tid) && ProcReader.Instance.IsThreadOf(tgid, tid);

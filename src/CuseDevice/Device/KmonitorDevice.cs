@@ -8,17 +8,27 @@ using Kmonitor.Registrations;
 namespace Kmonitor.Daemon.Device;
 
 /// <summary>
-/// /dev/kmonitor's file operations, as the 2004 driver's kmonitor_fops: open, the two ioctls, release.
-/// Every answer the device gives, to the FUSE mount's file and to the CUSE device alike, is chosen here.
+/// /dev/kmonitor's file operations: the 2004 driver's kmonitor_fops (open, the two ioctls, release),
+/// and the records read from the file. Every answer the device gives, to the FUSE mount's file and
+/// to the CUSE device alike, is chosen here.
 /// </summary>
 public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
 {
     /// <summary>
     /// NOFLUSH: every close() in every process that holds the file (children inherit it) would otherwise
     /// cost a round trip to the daemon. DIRECT_IO and NONSEEKABLE: behave like a character device.
-    /// The FUSE mount opens its directory with the same flags.
+    /// The FUSE mount opens its directory with these flags.
     /// </summary>
     public const uint OpenFlags = FuseConstants.FOPEN_NOFLUSH | FuseConstants.FOPEN_DIRECT_IO | FuseConstants.FOPEN_NONSEEKABLE;
+
+    /// <summary>
+    /// The device's files add STREAM: each read(2) then starts at offset 0 (as CUSE's always do), so a
+    /// READ at a later offset is the rest of one large read(2) that the kernel split, never a new one.
+    /// </summary>
+    public const uint FileOpenFlags = OpenFlags | FuseConstants.FOPEN_STREAM;
+
+    /// <summary>The reads waiting for a record.</summary>
+    public ParkedReads ParkedReads { get; } = new();
 
     /// <summary>Opens a file of the device; returns 0 and the handle, or an errno.</summary>
     public int Open(int callerTid, uint openFlags, out ulong fh)
@@ -33,7 +43,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
         if (error != 0)
             reply.Error(error);
         else
-            reply.Opened(fh, OpenFlags);
+            reply.Opened(fh, FileOpenFlags);
     }
 
     /// <summary>
@@ -107,9 +117,39 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
     /// <summary>Nothing is buffered; opened with NOFLUSH, so rarely sent.</summary>
     void ICharacterDevice.Flush(in FuseInHeader caller, in FuseFlushIn request, FuseReply reply) => reply.Success();
 
-    // As the 2004 driver, which had no read or write.
-    void ICharacterDevice.Read(in FuseInHeader caller, in FuseReadIn request, ReadReply reply) => reply.Error(Errno.EINVAL);
+    /// <summary>
+    /// read(2): as many whole records as fit. With none queued the read blocks (parked until a record
+    /// comes or a signal interrupts it), or fails EAGAIN under O_NONBLOCK. The rest of a read(2) the
+    /// kernel split into several READs never blocks: the reader already has records.
+    /// </summary>
+    void ICharacterDevice.Read(in FuseInHeader caller, in FuseReadIn request, ReadReply reply)
+    {
+        if (service.Files.Find(request.Fh) is not DeviceFile file)
+        {
+            reply.Error(Errno.EBADF);
+            return;
+        }
+        if (request.Size < KmonitorEventRecord.Size)
+        {
+            reply.Error(Errno.EINVAL);
+            return;
+        }
+        int size = (int)Math.Min(request.Size, (uint)(file.Records.Capacity + 1) * KmonitorEventRecord.Size);
+        bool nonBlocking = (request.Flags & Tmds.Linux.LibC.O_NONBLOCK) != 0; // fuse_read_in carries the file's flags
+        if (request.Offset > 0 || nonBlocking)
+        {
+            var buffer = new byte[size / KmonitorEventRecord.Size * KmonitorEventRecord.Size];
+            int n = file.Records.Read(buffer);
+            if (n == 0 && request.Offset == 0)
+                reply.Error(Errno.EAGAIN);
+            else
+                reply.Data(buffer.AsSpan(0, n));
+            return;
+        }
+        ParkedReads.ReadOrPark(file, size, reply);
+    }
 
+    // As the 2004 driver, which had no write.
     void ICharacterDevice.Write(in FuseInHeader caller, in FuseWriteIn request, ReadOnlySpan<byte> data, WriteReply reply) => reply.Error(Errno.EINVAL);
 
     void ICharacterDevice.Fsync(in FuseInHeader caller, in FuseFsyncIn request, FuseReply reply) => reply.Error(Errno.EINVAL);

@@ -15,6 +15,7 @@ public static class FuseConstants
 
     public const uint FOPEN_DIRECT_IO = 1 << 0;
     public const uint FOPEN_NONSEEKABLE = 1 << 2;
+    public const uint FOPEN_STREAM = 1 << 4;
     public const uint FOPEN_NOFLUSH = 1 << 5;
 
     public const uint FUSE_IOCTL_COMPAT = 1 << 0;

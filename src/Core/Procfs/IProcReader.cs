@@ -15,7 +15,7 @@ public interface IProcReader
     int? ExitCode(int pid);
 
     /// <summary>/proc/TID/comm without its newline: the task's name; null when it is gone.</summary>
-    string? Comm(int tid);
+    string? ReadComm(int tid);
 
     /// <summary>Whether thread <paramref name="tid"/> belongs to process <paramref name="tgid"/> now.</summary>
     bool IsThreadOf(int tgid, int tid);
@@ -57,7 +57,7 @@ public sealed class ProcReader : IProcReader
 
     public int? ExitCode(int pid) => TaskExitCode.TryRead(pid);
 
-    public string? Comm(int tid) => ProcFile.ReadComm(tid);
+    public string? ReadComm(int tid) => ProcFile.ReadComm(tid);
 
     public bool IsThreadOf(int tgid, int tid) => ProcFile.IsThreadOf(tgid, tid);
 

@@ -102,7 +102,7 @@ public sealed class Registrar(
             return error;
         bool threadTarget = pid != target.Tgid;
         // Records carry the target's name, also after it has gone from /proc: read it now, outside the lock.
-        string? comm = cmd.Signal == SubscriptionAbi.RecordsInsteadOfSignal ? proc.Comm(pid) : null;
+        string? comm = cmd.Signal == SubscriptionAbi.RecordsInsteadOfSignal ? proc.ReadComm(pid) : null;
         WatchedProcess? process = null; // a pidfd opened for a new registration, until the registration holds it
         Registration? registration = null;
         try

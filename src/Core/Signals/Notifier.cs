@@ -33,7 +33,7 @@ public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IPr
         }
         // The name is the target's: read when first needed and at each exec, kept for its exit.
         if (notification.Comm is null && (registration.Comm is null || notification.Bit == KmonitorAbi.KMONITOR_PROCESS_EXEC))
-            registration.Comm = proc.Comm(registration.Target) ?? registration.Comm;
+            registration.Comm = proc.ReadComm(registration.Target) ?? registration.Comm;
         var named = notification.Comm is null ? notification with { Comm = registration.Comm } : notification;
         QueueRecord(registration.File, match.Monitor, (uint)registration.TargetPidForMonitor, named, knownLocalPid);
     }

@@ -10,7 +10,8 @@ namespace Kmonitor.Fuse.Operations;
 /// <param name="arg">The caller's argument (a user-space address).</param>
 /// <param name="input">The argument's bytes, when the kernel copied them in; empty when it has not yet.</param>
 /// <param name="unrestricted">CUSE: the kernel copies nothing until asked with a retry.</param>
-public readonly ref struct IoctlCall(int callerTid, uint callerUid, ulong fh, uint cmd, ulong arg, ReadOnlySpan<byte> input, bool unrestricted)
+/// <param name="outputSize">The bytes the kernel will copy back to the caller from the reply (0 until a retry asked for them, in CUSE).</param>
+public readonly ref struct IoctlCall(int callerTid, uint callerUid, ulong fh, uint cmd, ulong arg, ReadOnlySpan<byte> input, bool unrestricted, uint outputSize = 0)
 {
     public int CallerTid { get; } = callerTid;
     public uint CallerUid { get; } = callerUid;
@@ -19,6 +20,7 @@ public readonly ref struct IoctlCall(int callerTid, uint callerUid, ulong fh, ui
     public ulong Arg { get; } = arg;
     public ReadOnlySpan<byte> Input { get; } = input;
     public bool Unrestricted { get; } = unrestricted;
+    public uint OutputSize { get; } = outputSize;
 
     /// <summary>The call in an IOCTL request: the data the kernel copied follows fuse_ioctl_in, in_size bytes of it.</summary>
     internal static IoctlCall Decode(in FuseRequest request)
@@ -28,16 +30,25 @@ public readonly ref struct IoctlCall(int callerTid, uint callerUid, ulong fh, ui
         if (input.Length > header.InSize)
             input = input[..(int)header.InSize];
         bool unrestricted = (header.Flags & FuseConstants.FUSE_IOCTL_UNRESTRICTED) != 0;
-        return new IoctlCall((int)request.Header.Pid, request.Header.Uid, header.Fh, header.Cmd, header.Arg, input, unrestricted);
+        return new IoctlCall((int)request.Header.Pid, request.Header.Uid, header.Fh, header.Cmd, header.Arg, input, unrestricted, header.OutSize);
     }
 }
 
-/// <summary>The answer to an ioctl: done (0 or an errno), or "retry with these bytes of the caller's memory".</summary>
-public readonly record struct IoctlOutcome(int Errno, ulong RetryAddress, uint RetryLength)
+/// <summary>
+/// The answer to an ioctl: done (0 or an errno, with bytes to copy back to the caller's argument), or
+/// "retry with these bytes of the caller's memory" (copied in, and as many copied back out).
+/// </summary>
+public readonly record struct IoctlOutcome(int Errno, ulong RetryAddress, uint RetryLength, uint RetryOutLength = 0, byte[]? Output = null)
 {
     public static IoctlOutcome Done(int errno) => new(errno, 0, 0);
 
+    /// <summary>Success, with <paramref name="output"/> copied back over the caller's argument.</summary>
+    public static IoctlOutcome Succeeded(byte[] output) => new(0, 0, 0, 0, output);
+
     public static IoctlOutcome Retry(ulong address, uint length) => new(0, address, length);
+
+    /// <summary>A retry for an _IOWR argument: its bytes copied in, and the reply's copied back to the same place.</summary>
+    public static IoctlOutcome RetryInOut(ulong address, uint length) => new(0, address, length, length);
 
     public bool IsRetry => RetryLength != 0;
 }
@@ -57,13 +68,22 @@ public readonly struct IoctlReply
         {
             // FUSE_IOCTL_RETRY with one input iovec (protocol 7.16+): the kernel copies those bytes of
             // the caller's memory and sends the ioctl again. A bad address ends as EFAULT in the caller.
-            var retry = new FuseIoctlOut { Flags = FuseConstants.FUSE_IOCTL_RETRY, InIovs = 1, OutIovs = 0 };
-            var iovec = new FuseIoctlIovec { Base = outcome.RetryAddress, Len = outcome.RetryLength };
-            _reply.Send(_reply.Begin().Append(retry).Append(iovec).Finish());
+            // The in iovecs come first, then the out ones.
+            bool copyBack = outcome.RetryOutLength != 0;
+            var retry = new FuseIoctlOut { Flags = FuseConstants.FUSE_IOCTL_RETRY, InIovs = 1, OutIovs = copyBack ? 1u : 0u };
+            var writer = _reply.Begin().Append(retry).Append(new FuseIoctlIovec { Base = outcome.RetryAddress, Len = outcome.RetryLength });
+            if (copyBack)
+                writer = writer.Append(new FuseIoctlIovec { Base = outcome.RetryAddress, Len = outcome.RetryOutLength });
+            _reply.Send(writer.Finish());
         }
         else if (outcome.Errno != 0)
             _reply.Error(outcome.Errno);
         else
-            _reply.Send(_reply.Begin().Append(new FuseIoctlOut { Result = 0 }).Finish());
+        {
+            var writer = _reply.Begin().Append(new FuseIoctlOut { Result = 0 });
+            if (outcome.Output is { } output)
+                writer = writer.Append(output);
+            _reply.Send(writer.Finish());
+        }
     }
 }

@@ -65,8 +65,8 @@ public sealed class FakeProc : IProcReader
 
     public int? ExitCode(int pid) => _exitCodes.TryGetValue(pid, out int code) ? code : _gone.ContainsKey(pid) ? null : ProcReader.Instance.ExitCode(pid);
 
-    public string? Comm(int tid) =>
-        _names.TryGetValue(tid, out var name) ? name : _gone.ContainsKey(tid) || _statuses.ContainsKey(tid) ? null : ProcReader.Instance.Comm(tid);
+    public string? ReadComm(int tid) =>
+        _names.TryGetValue(tid, out var name) ? name : _gone.ContainsKey(tid) || _statuses.ContainsKey(tid) ? null : ProcReader.Instance.ReadComm(tid);
 
     public bool IsThreadOf(int tgid, int tid) =>
         _statuses.TryGetValue(tid, out var status) ? status.Tgid == tgid : !_gone.ContainsKey(tid) && ProcReader.Instance.IsThreadOf(tgid, tid);

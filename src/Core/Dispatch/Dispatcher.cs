@@ -212,7 +212,8 @@ public sealed class Dispatcher : IDisposable
         {
             KmonitorAbi.KMONITOR_PROCESS_FORK => ev.ParentTgid,
             KmonitorAbi.KMONITOR_THREAD_CREATE => ev.Tgid,
-            _ => 0, // not known without reading /proc, which this path does not do
+            _ when kev.EndsTask => ev.ParentTgid, // the connector's EXIT names the parent at exit
+            _ => 0, // EXEC: not known without reading /proc, which this path does not do
         };
         int status = kev.EndsTask ? ev.ExitCode : 0;
         return new Notification(kev.Bit, kev.SubjectPid, ev.Tgid, ppid, 0, status, ev.TimestampNs);

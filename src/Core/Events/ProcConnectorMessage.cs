@@ -24,10 +24,13 @@ public static class ProcConnectorMessage
 
     /// <summary>
     /// The event types the daemon asks the kernel's filter (Linux 6.6+) to send: FORK, EXEC and EXIT
-    /// make the notifications; UID (rare: setuid and friends) keeps each registration's si_uid current.
+    /// make the notifications; UID (rare: setuid and friends) keeps each registration's si_uid current;
+    /// COMM (rare: prctl PR_SET_NAME, writes to /proc/PID/comm) renames a process for NAME and REGEX
+    /// subscriptions (an exec sends none: the new name is read from /proc when the EXEC is handled).
     /// </summary>
     public const uint SubscribedEvents =
-        (uint)(ProcEventWhat.PROC_EVENT_FORK | ProcEventWhat.PROC_EVENT_EXEC | ProcEventWhat.PROC_EVENT_EXIT | ProcEventWhat.PROC_EVENT_UID);
+        (uint)(ProcEventWhat.PROC_EVENT_FORK | ProcEventWhat.PROC_EVENT_EXEC | ProcEventWhat.PROC_EVENT_EXIT | ProcEventWhat.PROC_EVENT_UID
+            | ProcEventWhat.PROC_EVENT_COMM);
 
     /// <summary>
     /// Builds the LISTEN request. With <paramref name="useEventFilter"/> the payload is
@@ -100,6 +103,8 @@ public static class ProcConnectorMessage
             ProcEventWhat.PROC_EVENT_EXIT => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), I(data, 4), I(data, 5), I(data, 2)),
             // id: process_pid, process_tgid, ruid, euid
             ProcEventWhat.PROC_EVENT_UID => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), 0, 0, 0, (uint)I(data, 2)),
+            // comm: process_pid, process_tgid, comm[16] (the name is read from /proc when it matters)
+            ProcEventWhat.PROC_EVENT_COMM => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), 0, 0, 0),
             _ => new ProcEvent(what, cpu, sequence, timestamp, 0, 0, 0, 0, 0),
         };
         return true;

@@ -6,7 +6,7 @@ namespace Kmonitor.Tests.Unit;
 public class ProcConnectorMessageTests
 {
     [Fact]
-    public void The_filtered_listen_request_is_a_proc_input_of_FORK_EXEC_EXIT()
+    public void The_filtered_listen_request_is_a_proc_input_of_FORK_EXEC_UID_COMM_EXIT()
     {
         var m = ProcConnectorMessage.BuildListenRequest(useEventFilter: true, portId: 77);
         Assert.Equal(16 + 20 + 8, m.Length);
@@ -17,7 +17,7 @@ public class ProcConnectorMessageTests
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(m.AsSpan(20)));           // CN_VAL_PROC
         Assert.Equal(8, BinaryPrimitives.ReadUInt16LittleEndian(m.AsSpan(32)));            // cn_msg.len
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(m.AsSpan(36)));           // PROC_CN_MCAST_LISTEN
-        Assert.Equal(0x80000007u, BinaryPrimitives.ReadUInt32LittleEndian(m.AsSpan(40)));  // FORK|EXEC|UID|EXIT
+        Assert.Equal(0x80000207u, BinaryPrimitives.ReadUInt32LittleEndian(m.AsSpan(40)));  // FORK|EXEC|UID|COMM|EXIT
     }
 
     [Fact]

@@ -196,6 +196,22 @@ int main(void)
 	FIELD(fuse_dirent, namelen);
 	FIELD(fuse_dirent, type);
 
+	STRUCT(fuse_poll_in);
+	FIELD(fuse_poll_in, fh);
+	FIELD(fuse_poll_in, kh);
+	FIELD(fuse_poll_in, flags);
+	FIELD(fuse_poll_in, events);
+
+	STRUCT(fuse_poll_out);
+	FIELD(fuse_poll_out, revents);
+	FIELD(fuse_poll_out, padding);
+
+	STRUCT(fuse_interrupt_in);
+	FIELD(fuse_interrupt_in, unique);
+
+	STRUCT(fuse_notify_poll_wakeup_out);
+	FIELD(fuse_notify_poll_wakeup_out, kh);
+
 	CONSTANT(FUSE_KERNEL_VERSION);
 	CONSTANT(FUSE_ROOT_ID);
 	CONSTANT(FOPEN_DIRECT_IO);
@@ -208,6 +224,8 @@ int main(void)
 	CONSTANT(FUSE_IOCTL_32BIT);
 	CONSTANT(FUSE_IOCTL_DIR);
 	CONSTANT(CUSE_UNRESTRICTED_IOCTL);
+	CONSTANT(FUSE_POLL_SCHEDULE_NOTIFY);
+	CONSTANT(FUSE_NOTIFY_POLL);
 	CONSTANT(DT_DIR);
 	CONSTANT(DT_REG);
 

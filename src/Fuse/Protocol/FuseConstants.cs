@@ -26,6 +26,12 @@ public static class FuseConstants
 
     public const uint CUSE_UNRESTRICTED_IOCTL = 1 << 0;
 
+    /// <summary>fuse_poll_in.flags: the kernel wants a FUSE_NOTIFY_POLL with the request's kh when readiness changes.</summary>
+    public const uint FUSE_POLL_SCHEDULE_NOTIFY = 1 << 0;
+
+    /// <summary>enum fuse_notify_code: a notification carries its code in fuse_out_header.error, with unique 0.</summary>
+    public const int FUSE_NOTIFY_POLL = 1;
+
     /// <summary>&lt;dirent.h&gt;'s d_type values, which fuse_dirent.type carries (Tmds.LibC 0.5.0 has none).</summary>
     public const uint DT_DIR = 4;
     public const uint DT_REG = 8;

@@ -237,3 +237,36 @@ public struct FuseDirent
     public uint NameLen;
     public uint Type;
 }
+
+/// <summary>POLL's argument. <see cref="Kh"/> names the file in a later poll notification.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct FusePollIn
+{
+    public ulong Fh;
+    public ulong Kh;
+    /// <summary>FUSE_POLL_SCHEDULE_NOTIFY: someone waits, and wants a notification with Kh when readiness changes.</summary>
+    public uint Flags;
+    /// <summary>The POLL* bits the caller asked for, as poll(2) spells them.</summary>
+    public uint Events;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct FusePollOut
+{
+    public uint Revents;
+    public uint Padding;
+}
+
+/// <summary>INTERRUPT's argument: the request whose caller a signal interrupted.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct FuseInterruptIn
+{
+    public ulong Unique;
+}
+
+/// <summary>The body of a FUSE_NOTIFY_POLL notification: wake whoever polls the file of this kh.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct FuseNotifyPollWakeupOut
+{
+    public ulong Kh;
+}

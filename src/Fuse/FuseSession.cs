@@ -73,32 +73,50 @@ public sealed partial class FuseSession
     private void Serve(ReadOnlySpan<byte> message)
     {
         ulong unique = 0;
+        FuseReply? reply = null;
         try
         {
             var request = new FuseRequest(message);
             unique = request.Header.Unique;
-            var reply = new FuseReply(this, unique);
+            reply = new FuseReply(this, unique);
             if (OpcodeTable.Find(request.Opcode, Kind) is { } operation)
-                operation.Serve(this, request, reply);
+                operation.Serve(this, request, reply.Value);
             else
-                reply.Error(LibC.ENOSYS);
+                reply.Value.Error(LibC.ENOSYS);
         }
         catch (Exception e)
         {
-            // A bug in one request's handling fails that request, not the daemon.
+            // A bug in one request's handling fails that request, not the daemon. A handler that
+            // answered (or kept the reply) before it threw keeps its answer: the EIO is dropped then.
             _log(FuseLogLevel.Error, $"request {unique} failed: {e.GetType().Name}: {e.Message}");
-            if (unique != 0)
-                new FuseReply(this, unique).Error(LibC.EIO);
+            reply?.Error(LibC.EIO);
         }
     }
 
     /// <summary>Writes one reply; called by <see cref="FuseReply"/> from whichever thread answers.</summary>
     internal void Send(ulong unique, ReadOnlySpan<byte> reply)
     {
-        int error = _channel.Write(reply);
+        int error = Write(reply);
         // ENOENT: the caller was interrupted and the kernel dropped the request meanwhile; nothing to do.
         if (error != 0 && error != LibC.ENOENT)
             _log(FuseLogLevel.Warning, $"writing the reply to request {unique} failed: {Marshal.GetPInvokeErrorMessage(error)}");
+    }
+
+    /// <summary>
+    /// Writes one message to the kernel. A kept request answered after the channel was closed (the
+    /// daemon stopping while a reader waits) is dropped: the connection, and the caller's wait, ended
+    /// with the channel, so there is no one to tell.
+    /// </summary>
+    private int Write(ReadOnlySpan<byte> message)
+    {
+        try
+        {
+            return _channel.Write(message);
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0;
+        }
     }
 }
 

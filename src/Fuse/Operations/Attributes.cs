@@ -11,9 +11,9 @@ public readonly struct EntryReply
 
     public ulong Unique => _reply.Unique;
 
-    public void Entry(in FuseEntryOut entry) => _reply.Send(_reply.Begin().Append(entry).Finish());
+    public bool Entry(in FuseEntryOut entry) => _reply.Send(_reply.Begin().Append(entry).Finish());
 
-    public void Error(int errno) => _reply.Error(errno);
+    public bool Error(int errno) => _reply.Error(errno);
 }
 
 /// <summary>The answer to GETATTR: a node's attributes, and how long the kernel may cache them.</summary>
@@ -25,7 +25,7 @@ public readonly struct AttrReply
 
     public ulong Unique => _reply.Unique;
 
-    public void Attr(in FuseAttrOut attr) => _reply.Send(_reply.Begin().Append(attr).Finish());
+    public bool Attr(in FuseAttrOut attr) => _reply.Send(_reply.Begin().Append(attr).Finish());
 
-    public void Error(int errno) => _reply.Error(errno);
+    public bool Error(int errno) => _reply.Error(errno);
 }

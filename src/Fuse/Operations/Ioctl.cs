@@ -62,7 +62,8 @@ public readonly struct IoctlReply
 
     public ulong Unique => _reply.Unique;
 
-    public void Answer(IoctlOutcome outcome)
+    /// <returns>False when the request had been answered already, and nothing was sent.</returns>
+    public bool Answer(IoctlOutcome outcome)
     {
         if (outcome.IsRetry)
         {
@@ -74,16 +75,13 @@ public readonly struct IoctlReply
             var writer = _reply.Begin().Append(retry).Append(new FuseIoctlIovec { Base = outcome.RetryAddress, Len = outcome.RetryLength });
             if (copyBack)
                 writer = writer.Append(new FuseIoctlIovec { Base = outcome.RetryAddress, Len = outcome.RetryOutLength });
-            _reply.Send(writer.Finish());
+            return _reply.Send(writer.Finish());
         }
-        else if (outcome.Errno != 0)
-            _reply.Error(outcome.Errno);
-        else
-        {
-            var writer = _reply.Begin().Append(new FuseIoctlOut { Result = 0 });
-            if (outcome.Output is { } output)
-                writer = writer.Append(output);
-            _reply.Send(writer.Finish());
-        }
+        if (outcome.Errno != 0)
+            return _reply.Error(outcome.Errno);
+        var done = _reply.Begin().Append(new FuseIoctlOut { Result = 0 });
+        if (outcome.Output is { } output)
+            done = done.Append(output);
+        return _reply.Send(done.Finish());
     }
 }

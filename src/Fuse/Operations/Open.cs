@@ -13,8 +13,8 @@ public readonly struct OpenReply
 
     /// <param name="fh">Handed back in every later request on the file (READ, IOCTL, RELEASE, ...).</param>
     /// <param name="openFlags">FOPEN_* flags: how the kernel treats the open file.</param>
-    public void Opened(ulong fh, uint openFlags) =>
+    public bool Opened(ulong fh, uint openFlags) =>
         _reply.Send(_reply.Begin().Append(new FuseOpenOut { Fh = fh, OpenFlags = openFlags }).Finish());
 
-    public void Error(int errno) => _reply.Error(errno);
+    public bool Error(int errno) => _reply.Error(errno);
 }

@@ -10,7 +10,7 @@ public readonly struct ReadReply
     public ulong Unique => _reply.Unique;
 
     /// <param name="data">At most the size the request asked for.</param>
-    public void Data(ReadOnlySpan<byte> data) => _reply.Send(_reply.Begin().Append(data).Finish());
+    public bool Data(ReadOnlySpan<byte> data) => _reply.Send(_reply.Begin().Append(data).Finish());
 
-    public void Error(int errno) => _reply.Error(errno);
+    public bool Error(int errno) => _reply.Error(errno);
 }

@@ -29,7 +29,7 @@ public readonly struct DirectoryReply
     /// is the position of the entry after it: where a later READDIR (whose offset it becomes) resumes.
     /// An offset past the end sends none, which ends the listing.
     /// </summary>
-    public void Entries(IReadOnlyList<DirectoryEntry> listing, ulong offset)
+    public bool Entries(IReadOnlyList<DirectoryEntry> listing, ulong offset)
     {
         var writer = _reply.Begin();
         int start = FuseOutHeader.Size;
@@ -43,8 +43,8 @@ public readonly struct DirectoryReply
                   .Append(name)
                   .Align(8);
         }
-        _reply.Send(writer.Finish());
+        return _reply.Send(writer.Finish());
     }
 
-    public void Error(int errno) => _reply.Error(errno);
+    public bool Error(int errno) => _reply.Error(errno);
 }

@@ -11,7 +11,7 @@ public readonly struct WriteReply
 
     public ulong Unique => _reply.Unique;
 
-    public void Written(uint size) => _reply.Send(_reply.Begin().Append(new FuseWriteOut { Size = size }).Finish());
+    public bool Written(uint size) => _reply.Send(_reply.Begin().Append(new FuseWriteOut { Size = size }).Finish());
 
-    public void Error(int errno) => _reply.Error(errno);
+    public bool Error(int errno) => _reply.Error(errno);
 }

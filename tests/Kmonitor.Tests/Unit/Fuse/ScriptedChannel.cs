@@ -34,8 +34,12 @@ internal sealed class ScriptedChannel : IFuseChannel
         return request.Length;
     }
 
+    /// <summary>Set: writes throw ObjectDisposedException, as FuseChannel's do once it is disposed.</summary>
+    public bool Closed { get; set; }
+
     public int Write(ReadOnlySpan<byte> reply)
     {
+        ObjectDisposedException.ThrowIf(Closed, this);
         _replies.Add(reply.ToArray());
         return WriteError;
     }

@@ -29,4 +29,27 @@ public interface ICharacterDevice
     void Release(in FuseInHeader caller, in FuseReleaseIn request, FuseReply reply);
 
     void Ioctl(in IoctlCall call, IoctlReply reply);
+
+    /// <summary>
+    /// poll(2), select(2) or epoll on an open file: answer the ready bits now. When
+    /// <paramref name="request"/>'s Flags hold FUSE_POLL_SCHEDULE_NOTIFY, someone sleeps on the file:
+    /// keep its Kh (one per open file, the same in every POLL of that file) and call
+    /// <see cref="FuseSession.NotifyPoll"/> with it when the file becomes ready. Keep it even when
+    /// answering "ready now": an edge-triggered epoll waiter is woken only by a notification.
+    /// </summary>
+    /// <remarks>ENOSYS turns poll off for the whole connection (the kernel then reports every file as always ready).</remarks>
+    void Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply);
+
+    /// <summary>
+    /// A signal interrupted the caller of the request <paramref name="interruptedUnique"/>, which this
+    /// device has been given and has not answered yet (the kernel sends INTERRUPT only for a request
+    /// the daemon has read). A device that keeps requests (a blocked READ) finds the one whose
+    /// reply's Unique this is and answers it now, usually EINTR; there is nothing to reply to the
+    /// INTERRUPT itself. A unique the device does not hold was answered already: ignore it.
+    /// </summary>
+    /// <remarks>
+    /// The kernel fills only the header's Unique (the interrupted one with its low bit set) and
+    /// Opcode: <paramref name="caller"/>'s uid, gid and pid are 0. Called on the session's thread.
+    /// </remarks>
+    void Interrupt(in FuseInHeader caller, ulong interruptedUnique);
 }

@@ -24,9 +24,14 @@ internal static class OpcodeTable
         // No reply, by the protocol: the nodes of a session live as long as it does.
         new(FuseOpcode.FUSE_FORGET, FuseProtocolKind.Both, static (FuseSession _, in FuseRequest _, FuseReply _) => { }),
         new(FuseOpcode.FUSE_BATCH_FORGET, FuseProtocolKind.Both, static (FuseSession _, in FuseRequest _, FuseReply _) => { }),
-        // No reply, by the protocol. Every handler answers before it returns, so the interrupted
-        // request is already answered; a handler that keeps requests (a blocked READ) will want these.
-        new(FuseOpcode.FUSE_INTERRUPT, FuseProtocolKind.Both, static (FuseSession _, in FuseRequest _, FuseReply _) => { }),
+        // No reply, by the protocol: the interrupted request gets the answer (EINTR), from the device,
+        // which may hold it (a blocked READ). Never EAGAIN, which would have the kernel send the
+        // INTERRUPT again: requests are read on one thread and each is in its handler's hands before
+        // the next is read, and the kernel queues an INTERRUPT only once the request it names has been
+        // read, so the device has always seen that request. Never ENOSYS either, which would end
+        // interrupts for the whole connection.
+        new(FuseOpcode.FUSE_INTERRUPT, FuseProtocolKind.Both, static (FuseSession s, in FuseRequest r, FuseReply _) =>
+            s.Device.Interrupt(r.Header, r.Arg<FuseInterruptIn>().Unique)),
 
         // Names and directories: a mount's file system.
         new(FuseOpcode.FUSE_LOOKUP, FuseProtocolKind.Fuse, static (FuseSession s, in FuseRequest r, FuseReply reply) =>
@@ -64,6 +69,8 @@ internal static class OpcodeTable
             s.Device.Release(r.Header, r.Arg<FuseReleaseIn>(), reply)),
         new(FuseOpcode.FUSE_IOCTL, FuseProtocolKind.Both, static (FuseSession s, in FuseRequest r, FuseReply reply) =>
             s.Device.Ioctl(IoctlCall.Decode(r), new IoctlReply(reply))),
+        new(FuseOpcode.FUSE_POLL, FuseProtocolKind.Both, static (FuseSession s, in FuseRequest r, FuseReply reply) =>
+            s.Device.Poll(r.Header, r.Arg<FusePollIn>(), new PollReply(reply))),
     }.ToFrozenDictionary(operation => operation.Opcode);
 
     /// <summary>The operation for <paramref name="opcode"/> in a session of <paramref name="kind"/>, or null (ENOSYS).</summary>

@@ -153,4 +153,10 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
     void ICharacterDevice.Write(in FuseInHeader caller, in FuseWriteIn request, ReadOnlySpan<byte> data, WriteReply reply) => reply.Error(Errno.EINVAL);
 
     void ICharacterDevice.Fsync(in FuseInHeader caller, in FuseFsyncIn request, FuseReply reply) => reply.Error(Errno.EINVAL);
+
+    // Until records are read: no poll (the kernel then stops asking and reports the file always
+    // ready), and no request is kept, so an interrupted one has been answered already.
+    void ICharacterDevice.Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply) => reply.Error(Tmds.Linux.LibC.ENOSYS);
+
+    void ICharacterDevice.Interrupt(in FuseInHeader caller, ulong interruptedUnique) { }
 }

@@ -83,6 +83,11 @@ public sealed class OneFileFileSystem(string fileName, uint fileMode, uint uid, 
 
     public void Ioctl(in IoctlCall call, IoctlReply reply) => device.Ioctl(call, reply);
 
+    public void Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply) => device.Poll(caller, request, reply);
+
+    /// <summary>Every request the device can keep is one on the file, so every interrupt is the device's.</summary>
+    public void Interrupt(in FuseInHeader caller, ulong interruptedUnique) => device.Interrupt(caller, interruptedUnique);
+
     private FuseAttr RootAttr() => new()
     {
         Ino = FuseConstants.FUSE_ROOT_ID,

@@ -9,7 +9,8 @@ internal sealed record SeenIoctl(int CallerTid, uint CallerUid, ulong Fh, uint C
 
 /// <summary>
 /// A character device that records what each request decoded to and answers as the test says
-/// (by default: success, fh 1). The protocol layer must carry both faithfully.
+/// (by default: success, fh 1; POLL ENOSYS, as a device without poll would). The protocol layer
+/// must carry both faithfully.
 /// </summary>
 internal sealed class ScriptedDevice : ICharacterDevice
 {
@@ -37,6 +38,13 @@ internal sealed class ScriptedDevice : ICharacterDevice
 
     public SeenIoctl? Ioctl { get; private set; }
     public Action<IoctlReply> AnswerIoctl { get; set; } = reply => reply.Answer(IoctlOutcome.Done(0));
+
+    public FusePollIn PollRequest { get; private set; }
+    public Action<PollReply> AnswerPoll { get; set; } = reply => reply.Error(Tmds.Linux.LibC.ENOSYS);
+
+    /// <summary>The uniques INTERRUPT named, in order.</summary>
+    public List<ulong> Interrupted { get; } = [];
+    public Action<ulong> OnInterrupt { get; set; } = _ => { };
 
     void ICharacterDevice.Open(in FuseInHeader caller, in FuseOpenIn request, OpenReply reply)
     {
@@ -86,6 +94,20 @@ internal sealed class ScriptedDevice : ICharacterDevice
         Calls++;
         Ioctl = new SeenIoctl(call.CallerTid, call.CallerUid, call.Fh, call.Cmd, call.Arg, call.Input.ToArray(), call.Unrestricted);
         AnswerIoctl(reply);
+    }
+
+    void ICharacterDevice.Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply)
+    {
+        Seen(caller);
+        PollRequest = request;
+        AnswerPoll(reply);
+    }
+
+    void ICharacterDevice.Interrupt(in FuseInHeader caller, ulong interruptedUnique)
+    {
+        Seen(caller);
+        Interrupted.Add(interruptedUnique);
+        OnInterrupt(interruptedUnique);
     }
 
     private void Seen(in FuseInHeader caller)

@@ -27,6 +27,17 @@ internal sealed class FuseReplyWriter(int capacity)
         return this;
     }
 
+    /// <summary>
+    /// Starts a notification: a message the kernel did not ask for, which fuse_out_header marks with
+    /// unique 0 and whose error field carries the FUSE_NOTIFY_* code (positive).
+    /// </summary>
+    public FuseReplyWriter BeginNotification(int code)
+    {
+        _length = FuseOutHeader.Size;
+        WriteHeader(0, code);
+        return this;
+    }
+
     /// <summary>A reply that carries only an error (positive errno; 0 for an empty success).</summary>
     public ReadOnlySpan<byte> Error(ulong unique, int errno)
     {

@@ -1,0 +1,175 @@
+using Kmonitor.Fuse;
+using Kmonitor.Fuse.Operations;
+using Kmonitor.Fuse.Protocol;
+using Kmonitor.Tests.Infrastructure;
+using Tmds.Linux;
+
+namespace Kmonitor.Tests.Integration;
+
+/// <summary>
+/// The protocol layer against the real kernel, on a FUSE mount of its own: the kernel sends POLL for
+/// the one-file mount's file and wakes a poller on NotifyPoll; a read(2) the device keeps is ended
+/// by a signal once the device answers the kernel's INTERRUPT.
+/// </summary>
+public class FuseWaitTests
+{
+    private const int SIGUSR1 = 10;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public void A_poller_sleeps_until_NotifyPoll_and_then_sees_POLLIN()
+    {
+        var device = new WaitingDevice();
+        Served(device, ["poll"], (mount, client) =>
+        {
+            Assert.Equal("polling", client.ReadLine("poll"));
+
+            // The kernel asked, was told "nothing yet" and wants a notification: the poller is asleep.
+            Assert.True(device.PollerWaiting.Wait(Timeout), "no POLL with FUSE_POLL_SCHEDULE_NOTIFY reached the device");
+            Assert.False(client.HasExited);
+            ulong kh = device.BecomeReadable();
+            mount.Session.NotifyPoll(kh);
+
+            Assert.Equal($"revents {LibC.POLLIN}", client.ReadLine("poll after NotifyPoll"));
+            Assert.True(device.Polls >= 2, "the poller woke without polling again");
+            Assert.Empty(mount.Log);
+        });
+    }
+
+    [Fact]
+    public void A_signal_ends_a_read_the_device_keeps_with_EINTR()
+    {
+        var device = new WaitingDevice();
+        Served(device, ["read"], (mount, client) =>
+        {
+            Assert.Equal("reading", client.ReadLine("read"));
+            Assert.True(device.ReadKept.Wait(Timeout), "no READ reached the device");
+
+            Posix.Kill(client.Pid, SIGUSR1);
+
+            Assert.Equal("err EINTR", client.ReadLine("read after SIGUSR1"));
+            Assert.True(device.Interrupted.IsSet);
+            Assert.Equal(device.KeptUnique, device.InterruptedUnique);
+            // The record that would have ended the read comes too late, and is not sent.
+            Assert.False(device.AnswerKeptRead("record"u8));
+            Assert.Empty(mount.Log);
+        });
+    }
+
+    /// <summary>
+    /// Runs kmblock on the mount's file. The mount goes first when the test ends: a client whose read
+    /// the device never answered is stuck in the kernel (not even SIGKILL ends it) until the channel
+    /// closes, so a failing test must not wait for the client before closing it.
+    /// </summary>
+    private static void Served(WaitingDevice device, string[] mode, Action<OneFileMount, LineProcess> test)
+    {
+        var mount = new OneFileMount(device);
+        LineProcess? client = null;
+        try
+        {
+            client = new LineProcess(TestPaths.Native("kmblock"), [.. mode, mount.FilePath]);
+            test(mount, client);
+        }
+        finally
+        {
+            mount.Dispose();
+            client?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A device whose READ waits for a record, as kmonitor's will: it keeps the reply, and answers
+    /// it EINTR when its caller is interrupted. POLL answers from a readable flag, keeping the kh.
+    /// </summary>
+    private sealed class WaitingDevice : ICharacterDevice
+    {
+        private readonly Lock _lock = new();
+        private ReadReply? _kept;
+        private ReadReply? _lastKept;
+        private bool _readable;
+        private ulong _kh;
+        private int _polls;
+
+        public ManualResetEventSlim ReadKept { get; } = new();
+        public ManualResetEventSlim PollerWaiting { get; } = new();
+        public ManualResetEventSlim Interrupted { get; } = new();
+        public ulong KeptUnique { get; private set; }
+        public ulong InterruptedUnique { get; private set; }
+        public int Polls => Volatile.Read(ref _polls);
+
+        /// <summary>Marks the file readable and returns the kh to notify.</summary>
+        public ulong BecomeReadable()
+        {
+            lock (_lock)
+            {
+                _readable = true;
+                return _kh;
+            }
+        }
+
+        /// <summary>Answers the read kept last (even one answered already) with a record; false if it was answered already.</summary>
+        public bool AnswerKeptRead(ReadOnlySpan<byte> record)
+        {
+            ReadReply reply;
+            lock (_lock)
+                reply = _lastKept!.Value;
+            return reply.Data(record);
+        }
+
+        void ICharacterDevice.Open(in FuseInHeader caller, in FuseOpenIn request, OpenReply reply) =>
+            reply.Opened(1, FuseConstants.FOPEN_DIRECT_IO | FuseConstants.FOPEN_NONSEEKABLE);
+
+        void ICharacterDevice.Read(in FuseInHeader caller, in FuseReadIn request, ReadReply reply)
+        {
+            lock (_lock)
+            {
+                _kept = _lastKept = reply;
+                KeptUnique = reply.Unique;
+            }
+            ReadKept.Set();
+        }
+
+        void ICharacterDevice.Interrupt(in FuseInHeader caller, ulong interruptedUnique)
+        {
+            ReadReply? reply = null;
+            lock (_lock)
+            {
+                if (_kept is { } kept && kept.Unique == interruptedUnique)
+                {
+                    reply = kept;
+                    _kept = null;
+                }
+            }
+            if (reply is null)
+                return;
+            InterruptedUnique = interruptedUnique;
+            reply.Value.Error(LibC.EINTR);
+            Interrupted.Set();
+        }
+
+        void ICharacterDevice.Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply)
+        {
+            Interlocked.Increment(ref _polls);
+            bool readable, notify = (request.Flags & FuseConstants.FUSE_POLL_SCHEDULE_NOTIFY) != 0;
+            lock (_lock)
+            {
+                if (notify)
+                    _kh = request.Kh;
+                readable = _readable;
+            }
+            reply.Ready(readable ? (uint)LibC.POLLIN : 0);
+            if (!readable && notify)
+                PollerWaiting.Set();
+        }
+
+        void ICharacterDevice.Write(in FuseInHeader caller, in FuseWriteIn request, ReadOnlySpan<byte> data, WriteReply reply) => reply.Error(LibC.EINVAL);
+
+        void ICharacterDevice.Flush(in FuseInHeader caller, in FuseFlushIn request, FuseReply reply) => reply.Success();
+
+        void ICharacterDevice.Fsync(in FuseInHeader caller, in FuseFsyncIn request, FuseReply reply) => reply.Success();
+
+        void ICharacterDevice.Release(in FuseInHeader caller, in FuseReleaseIn request, FuseReply reply) => reply.Success();
+
+        void ICharacterDevice.Ioctl(in IoctlCall call, IoctlReply reply) => reply.Answer(IoctlOutcome.Done(LibC.EINVAL));
+    }
+}

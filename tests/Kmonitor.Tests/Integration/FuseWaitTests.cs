@@ -37,6 +37,25 @@ public class FuseWaitTests
     }
 
     [Fact]
+    public void A_device_without_poll_is_asked_once_and_its_file_is_always_ready()
+    {
+        // KmonitorDevice's answer until it has records: ENOSYS turns poll off for the connection.
+        var device = new WaitingDevice { WithoutPoll = true };
+        for (int round = 0; round < 2; round++)
+        {
+            Served(device, ["poll"], (mount, client) =>
+            {
+                Assert.Equal("polling", client.ReadLine("poll"));
+                Assert.Equal($"revents {LibC.POLLIN}", client.ReadLine("poll of a file without poll"));
+                using var second = new LineProcess(TestPaths.Native("kmblock"), ["poll", mount.FilePath]);
+                Assert.Equal("polling", second.ReadLine("poll"));
+                Assert.Equal($"revents {LibC.POLLIN}", second.ReadLine("second poll of a file without poll"));
+            });
+            Assert.Equal(round + 1, device.Polls); // once per mount (a new connection asks again)
+        }
+    }
+
+    [Fact]
     public void A_signal_ends_a_read_the_device_keeps_with_EINTR()
     {
         var device = new WaitingDevice();
@@ -97,6 +116,9 @@ public class FuseWaitTests
         public ulong InterruptedUnique { get; private set; }
         public int Polls => Volatile.Read(ref _polls);
 
+        /// <summary>Answer POLL ENOSYS, as a device that does not poll.</summary>
+        public bool WithoutPoll { get; init; }
+
         /// <summary>Marks the file readable and returns the kh to notify.</summary>
         public ulong BecomeReadable()
         {
@@ -150,6 +172,11 @@ public class FuseWaitTests
         void ICharacterDevice.Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply)
         {
             Interlocked.Increment(ref _polls);
+            if (WithoutPoll)
+            {
+                reply.Error(LibC.ENOSYS);
+                return;
+            }
             bool readable, notify = (request.Flags & FuseConstants.FUSE_POLL_SCHEDULE_NOTIFY) != 0;
             lock (_lock)
             {

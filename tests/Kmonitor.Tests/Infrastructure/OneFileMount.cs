@@ -11,7 +11,7 @@ namespace Kmonitor.Tests.Infrastructure;
 /// <see cref="FuseSession"/> on a thread of this process: the kernel's side of the protocol, without
 /// the daemon. The file is <see cref="FilePath"/>, mode 0666.
 /// </summary>
-public sealed class OneFileMount : IDisposable
+public sealed class OneFileMount : IServedFile
 {
     private readonly FuseChannel _channel;
     private readonly Thread _serving;

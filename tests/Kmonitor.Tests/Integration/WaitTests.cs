@@ -7,12 +7,28 @@ using Tmds.Linux;
 namespace Kmonitor.Tests.Integration;
 
 /// <summary>
-/// The protocol layer against the real kernel, on a FUSE mount of its own: the kernel sends POLL for
-/// the one-file mount's file and wakes a poller on NotifyPoll; a read(2) the device keeps is ended
-/// by a signal once the device answers the kernel's INTERRUPT.
+/// The protocol layer against the real kernel, on a FUSE mount of the test's own: the kernel sends
+/// POLL for the one-file mount's file and wakes a poller on NotifyPoll; a read(2) the device keeps is
+/// ended by a signal once the device answers the kernel's INTERRUPT.
 /// </summary>
-public class FuseWaitTests
+public class FuseWaitTests : WaitTests
 {
+    protected override IServedFile Serve(ICharacterDevice device) => new OneFileMount(device);
+}
+
+/// <summary>The same on a CUSE device of the test's own (in the VM: this machine's kernel has no CUSE).</summary>
+[Trait("Requires", "cuse")]
+public class CuseWaitTests : WaitTests
+{
+    protected override IServedFile Serve(ICharacterDevice device) => new CuseNode(device);
+}
+
+/// <summary>What both protocols must do for a device whose reads wait.</summary>
+public abstract class WaitTests
+{
+    /// <summary>Serves <paramref name="device"/> as a file a client can open, on a connection of its own.</summary>
+    protected abstract IServedFile Serve(ICharacterDevice device);
+
     private const int SIGUSR1 = 10;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
@@ -76,13 +92,13 @@ public class FuseWaitTests
     }
 
     /// <summary>
-    /// Runs kmblock on the mount's file. The mount goes first when the test ends: a client whose read
-    /// the device never answered is stuck in the kernel (not even SIGKILL ends it) until the channel
-    /// closes, so a failing test must not wait for the client before closing it.
+    /// Runs kmblock on the served file. The connection goes first when the test ends: a client whose
+    /// read the device never answered is stuck in the kernel (not even SIGKILL ends it) until the
+    /// channel closes, so a failing test must not wait for the client before closing it.
     /// </summary>
-    private static void Served(WaitingDevice device, string[] mode, Action<OneFileMount, LineProcess> test)
+    private void Served(WaitingDevice device, string[] mode, Action<IServedFile, LineProcess> test)
     {
-        var mount = new OneFileMount(device);
+        var mount = Serve(device);
         LineProcess? client = null;
         try
         {
@@ -100,7 +116,7 @@ public class FuseWaitTests
     /// A device whose READ waits for a record, as kmonitor's will: it keeps the reply, and answers
     /// it EINTR when its caller is interrupted. POLL answers from a readable flag, keeping the kh.
     /// </summary>
-    private sealed class WaitingDevice : ICharacterDevice
+    protected sealed class WaitingDevice : ICharacterDevice
     {
         private readonly Lock _lock = new();
         private ReadReply? _kept;

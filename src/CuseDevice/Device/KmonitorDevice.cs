@@ -154,8 +154,9 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
 
     void ICharacterDevice.Fsync(in FuseInHeader caller, in FuseFsyncIn request, FuseReply reply) => reply.Error(Errno.EINVAL);
 
-    // Until records are read: no poll (the kernel then stops asking and reports the file always
-    // ready), and no request is kept, so an interrupted one has been answered already.
+    // Placeholders until the device answers them: no poll yet (ENOSYS: the kernel stops asking and
+    // reports the file always ready). Interrupt is where a parked read is to be answered EINTR
+    // (ParkedReads.Interrupt); until it is, a signal cannot end a read blocked here.
     void ICharacterDevice.Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply) => reply.Error(Tmds.Linux.LibC.ENOSYS);
 
     void ICharacterDevice.Interrupt(in FuseInHeader caller, ulong interruptedUnique) { }

@@ -32,6 +32,7 @@ public sealed class CuseFrontEnd : IFrontEnd
         StaleDevice.CleanUp(paths);
         _channel = FuseChannel.Open(CuseControlPath);
         _session = FuseSession.ForCuse(_channel, new CuseDeviceInfo(paths.Name, major, minor), device, FuseLogging.ToDaemonLog);
+        device.ServeThrough(_session);
     }
 
     public int Run(Action ready)

@@ -38,6 +38,7 @@ public sealed class FuseMountFrontEnd : IFrontEnd
             // OPENDIR answers with the device's flags too, as it always has.
             var fileSystem = new OneFileFileSystem(DevicePaths.MountedFileName, modeBits, 0, (uint)gid, KmonitorDevice.OpenFlags, device);
             _session = FuseSession.ForMount(_channel, fileSystem, FuseLogging.ToDaemonLog);
+            device.ServeThrough(_session);
         }
         catch
         {

@@ -154,10 +154,28 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
 
     void ICharacterDevice.Fsync(in FuseInHeader caller, in FuseFsyncIn request, FuseReply reply) => reply.Error(Errno.EINVAL);
 
-    // Placeholders until the device answers them: no poll yet (ENOSYS: the kernel stops asking and
-    // reports the file always ready). Interrupt is where a parked read is to be answered EINTR
-    // (ParkedReads.Interrupt); until it is, a signal cannot end a read blocked here.
-    void ICharacterDevice.Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply) => reply.Error(Tmds.Linux.LibC.ENOSYS);
+    /// <summary>
+    /// poll/select/epoll: readable when a record is queued. When the kernel asks to be told of a
+    /// change, its handle is kept even if the answer is "readable now" (an edge-triggered waiter must
+    /// be woken by the next record too) and notified when a record is queued (<see cref="ServeThrough"/>).
+    /// </summary>
+    void ICharacterDevice.Poll(in FuseInHeader caller, in FusePollIn request, PollReply reply)
+    {
+        if (service.Files.Find(request.Fh) is not DeviceFile file)
+        {
+            reply.Error(Errno.EBADF);
+            return;
+        }
+        ulong? handle = (request.Flags & FuseConstants.FUSE_POLL_SCHEDULE_NOTIFY) != 0 ? request.Kh : null;
+        reply.Ready(file.Records.Poll(handle) ? Readable : 0);
+    }
 
-    void ICharacterDevice.Interrupt(in FuseInHeader caller, ulong interruptedUnique) { }
+    /// <summary>POLLIN | POLLRDNORM (0x040, which Tmds.LibC does not name), as a character device with data says.</summary>
+    private static readonly uint Readable = (uint)Tmds.Linux.LibC.POLLIN | 0x040;
+
+    /// <summary>A signal reached a reader blocked in read(2): its READ is answered EINTR (or was answered already).</summary>
+    void ICharacterDevice.Interrupt(in FuseInHeader caller, ulong interruptedUnique) => ParkedReads.Interrupt(interruptedUnique);
+
+    /// <summary>Poll notifications go out through <paramref name="session"/>, the one serving this device.</summary>
+    public void ServeThrough(FuseSession session) => service.Records.PollWakeup = session.NotifyPoll;
 }

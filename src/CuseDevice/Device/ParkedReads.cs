@@ -54,14 +54,8 @@ public sealed class ParkedReads
         public void Deliver(ReadOnlySpan<byte> records)
         {
             owner._byUnique.TryRemove(Reply.Unique, out _);
-            try
-            {
-                Reply.Data(records);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The daemon is stopping: the connection, and the reader's wait, end with it.
-            }
+            // Only this thread can answer it now: the queue handed it over, so an interrupt finds it gone.
+            Reply.Data(records);
         }
     }
 }

@@ -44,6 +44,12 @@ public interface IProcReader
     /// of /proc, so it never runs on the FUSE request thread.
     /// </summary>
     int? FindByLocalPid(ulong pidNamespace, int depth, int localPid);
+
+    /// <summary>Adds every process /proc lists now (thread-group leaders, zombies included) to <paramref name="pids"/>.</summary>
+    void ListProcesses(List<int> pids);
+
+    /// <summary>/proc/PID/cmdline, argv joined by single spaces; "" for a zombie; null when the process is gone.</summary>
+    string? ReadCommandLine(int pid);
 }
 
 /// <summary>The running system's /proc.</summary>
@@ -74,4 +80,8 @@ public sealed class ProcReader : IProcReader
 
     public int? FindByLocalPid(ulong pidNamespace, int depth, int localPid) =>
         Security.Namespaces.FindByLocalPid(pidNamespace, depth, localPid);
+
+    public void ListProcesses(List<int> pids) => ProcessList.Read(pids);
+
+    public string? ReadCommandLine(int pid) => ProcessCommandLine.Read(pid);
 }

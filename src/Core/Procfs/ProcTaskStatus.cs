@@ -9,8 +9,9 @@ namespace Kmonitor.Procfs;
 /// <param name="EffectiveCaps">CapEff: its effective capabilities, in its own user namespace.</param>
 /// <param name="NamespaceDepth">How deep its pid namespace is below the daemon's (NSpid entries - 1).</param>
 /// <param name="InnermostPid">Its pid in its own (innermost) pid namespace: what it calls itself.</param>
+/// <param name="ParentPid">PPid: its parent process, as the daemon's pid namespace sees it (0 for init and kthreadd).</param>
 public readonly record struct ProcTaskStatus(int Tgid, uint RealUid, char State, int Threads,
-    uint EffectiveUid = 0, ulong EffectiveCaps = 0, int NamespaceDepth = 0, int InnermostPid = 0)
+    uint EffectiveUid = 0, ulong EffectiveCaps = 0, int NamespaceDepth = 0, int InnermostPid = 0, int ParentPid = 0)
 {
     /// <summary>A zombie or dead task: it has exited, and only its entry waits to be reaped.</summary>
     public bool HasExited => State is 'Z' or 'X';
@@ -33,7 +34,7 @@ public readonly record struct ProcTaskStatus(int Tgid, uint RealUid, char State,
     public static bool TryParse(ReadOnlySpan<byte> text, out ProcTaskStatus status)
     {
         status = default;
-        int tgid = -1, threads = -1, depth = 0, innermost = 0;
+        int tgid = -1, threads = -1, depth = 0, innermost = 0, parent = 0;
         long uid = -1, euid = -1;
         ulong caps = 0;
         char state = '\0';
@@ -44,6 +45,8 @@ public readonly record struct ProcTaskStatus(int Tgid, uint RealUid, char State,
                 state = (char)line["State:"u8.Length..].TrimStart((byte)'\t').TrimStart((byte)' ')[0];
             else if (line.StartsWith("Tgid:"u8))
                 tgid = (int)FirstNumber(line["Tgid:"u8.Length..]);
+            else if (line.StartsWith("PPid:"u8))
+                parent = (int)Math.Max(FirstNumber(line["PPid:"u8.Length..]), 0);
             else if (line.StartsWith("Uid:"u8))
             {
                 var ids = line["Uid:"u8.Length..];
@@ -59,7 +62,7 @@ public readonly record struct ProcTaskStatus(int Tgid, uint RealUid, char State,
         }
         if (tgid <= 0 || uid < 0 || state == '\0')
             return false;
-        status = new ProcTaskStatus(tgid, (uint)uid, state, threads, (uint)Math.Max(euid, 0), caps, depth, innermost);
+        status = new ProcTaskStatus(tgid, (uint)uid, state, threads, (uint)Math.Max(euid, 0), caps, depth, innermost, parent);
         return true;
     }
 

@@ -36,6 +36,19 @@ public static class WatchPolicy
             return true;
         if (targetUid == caller.RealUid || targetUid == caller.EffectiveUid)
             return true;
+        return IsPrivileged(caller, callerInInitialUserNamespace, state);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="caller"/> may watch every task, whatever its uid: what a subscription
+    /// decides once at SUBSCRIBE, so that the uid test is all that is left per process.
+    /// </summary>
+    public static bool MayWatchEveryone(WatchPolicyKind policy, in ProcTaskStatus caller, Func<bool> callerInInitialUserNamespace) =>
+        policy == WatchPolicyKind.Open || caller.RealUid == 0 || caller.EffectiveUid == 0
+        || IsPrivileged(caller, static ask => ask(), callerInInitialUserNamespace);
+
+    private static bool IsPrivileged<TState>(in ProcTaskStatus caller, Func<TState, bool> callerInInitialUserNamespace, TState state)
+    {
         const ulong privileged = (1UL << CAP_KILL) | (1UL << CAP_SYS_PTRACE);
         return (caller.EffectiveCaps & privileged) != 0 && callerInInitialUserNamespace(state);
     }

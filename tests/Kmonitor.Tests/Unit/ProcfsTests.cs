@@ -10,10 +10,10 @@ public class ProcfsTests
                                   "NSpid:\t4243\t17\t2\nCapEff:\t0000000000000020\n";
 
     [Fact]
-    public void Status_gives_tgid_real_uid_state_and_threads()
+    public void Status_gives_tgid_real_uid_state_threads_and_parent()
     {
         Assert.True(ProcTaskStatus.TryParse(Encoding.ASCII.GetBytes(Status), out var status));
-        Assert.Equal(new ProcTaskStatus(4242, 1000, 'Z', 3, EffectiveUid: 1001, EffectiveCaps: 0x20, NamespaceDepth: 2, InnermostPid: 2), status);
+        Assert.Equal(new ProcTaskStatus(4242, 1000, 'Z', 3, EffectiveUid: 1001, EffectiveCaps: 0x20, NamespaceDepth: 2, InnermostPid: 2, ParentPid: 1), status);
         Assert.True(status.HasExited);
     }
 

@@ -23,6 +23,9 @@ public sealed class Counters
     public long RecordsDropped;          // records dropped because the file's queue was full (each LOST record reports its file's)
     public long Registers;
     public long Deregisters;
+    public long NamesUnreadAtExec;       // EXECs whose process was reaped before /proc/PID/comm could be read: NAME/REGEX could not decide
+    public long CommandLineMisses;       // EXECs whose command line read empty (a zombie by then) for a KMONITOR_MATCH_CMDLINE subscription
+    public long TreeMembersLost;         // TREE members gone from /proc when membership was rebuilt after an overflow
 
     /// <summary>Every counter under its status-report name, in a fixed order.</summary>
     public IReadOnlyList<(string Name, long Value)> Snapshot() =>
@@ -44,6 +47,9 @@ public sealed class Counters
         ("records_dropped", Interlocked.Read(ref RecordsDropped)),
         ("registers", Interlocked.Read(ref Registers)),
         ("deregisters", Interlocked.Read(ref Deregisters)),
+        ("names_unread_at_exec", Interlocked.Read(ref NamesUnreadAtExec)),
+        ("cmdline_misses", Interlocked.Read(ref CommandLineMisses)),
+        ("tree_members_lost", Interlocked.Read(ref TreeMembersLost)),
     ];
 
     public override string ToString() => string.Join(", ", Snapshot().Select(c => $"{c.Name} {c.Value}"));

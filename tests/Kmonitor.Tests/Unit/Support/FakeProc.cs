@@ -6,7 +6,9 @@ namespace Kmonitor.Tests.Unit.Support;
 /// <summary>
 /// Tasks made up for a test, over the real /proc: a task the test describes is what it says (alive,
 /// gone, its uids, its namespaces, its exit code); any other is read from the real /proc, so real
-/// processes (which real pidfds are opened for) stay what they are.
+/// processes (which real pidfds are opened for) stay what they are. A scan of /proc
+/// (<see cref="ListProcesses"/>) sees only the processes a test describes, so what a subscription
+/// finds is the test's world, not the machine's.
 /// </summary>
 public sealed class FakeProc : IProcReader
 {
@@ -16,19 +18,54 @@ public sealed class FakeProc : IProcReader
     private readonly ConcurrentDictionary<int, ulong> _pidNamespaces = new();
     private readonly ConcurrentDictionary<int, ulong> _userNamespaces = new();
     private readonly ConcurrentDictionary<(ulong Namespace, int LocalPid), int> _localPids = new();
+    private readonly ConcurrentDictionary<int, string> _commandLines = new();
     private int _scans;
 
     /// <summary>A task with this status (a thread when <paramref name="tgid"/> is not <paramref name="tid"/>).</summary>
-    public void Task(int tid, int tgid, uint uid, char state = 'S', int threads = 1, uint? euid = null, ulong caps = 0, int depth = 0)
+    public void Task(int tid, int tgid, uint uid, char state = 'S', int threads = 1, uint? euid = null, ulong caps = 0, int depth = 0, int ppid = 0)
     {
         _gone.TryRemove(tid, out _);
-        _statuses[tid] = new ProcTaskStatus(tgid, uid, state, threads, euid ?? uid, caps, depth, tid);
+        _statuses[tid] = new ProcTaskStatus(tgid, uid, state, threads, euid ?? uid, caps, depth, tid, ppid);
     }
+
+    /// <summary>A running process with a name (and a command line, which reads "" unless given).</summary>
+    public void Process(int pid, int ppid, string comm, uint uid = 0, string? commandLine = null)
+    {
+        Task(pid, pid, uid, ppid: ppid);
+        _names[pid] = comm;
+        _commandLines[pid] = commandLine ?? "";
+    }
+
+    /// <summary>The process has exited and waits to be reaped: its name stays, its command line reads "".</summary>
+    public void Zombie(int pid)
+    {
+        var status = _statuses[pid];
+        _statuses[pid] = status with { State = 'Z' };
+        _commandLines[pid] = "";
+    }
+
+    /// <summary>The process now runs another program (what an exec leaves in /proc).</summary>
+    public void Exec(int pid, string comm, string? commandLine = null)
+    {
+        _names[pid] = comm;
+        _commandLines[pid] = commandLine ?? "";
+    }
+
+    /// <summary>The process renamed itself (prctl PR_SET_NAME): /proc/PID/comm changes, the command line does not.</summary>
+    public void Rename(int pid, string comm) => _names[pid] = comm;
+
+    /// <summary>The parent the process has now (re-parented to a subreaper or init).</summary>
+    public void Reparent(int pid, int ppid) => _statuses[pid] = _statuses[pid] with { ParentPid = ppid };
+
+    /// <summary>Its real uid is now <paramref name="uid"/> (setuid).</summary>
+    public void SetUid(int pid, uint uid) => _statuses[pid] = _statuses[pid] with { RealUid = uid, EffectiveUid = uid };
 
     /// <summary>No task with this pid, whatever the real /proc says.</summary>
     public void Gone(int tid)
     {
         _statuses.TryRemove(tid, out _);
+        _names.TryRemove(tid, out _);
+        _commandLines.TryRemove(tid, out _);
         _gone[tid] = true;
     }
 
@@ -98,4 +135,11 @@ public sealed class FakeProc : IProcReader
         ScanGate?.Wait(TimeSpan.FromSeconds(30));
         return _localPids.TryGetValue((pidNamespace, localPid), out int pid) ? pid : null;
     }
+
+    /// <summary>The processes the test describes (thread-group leaders), in ascending order.</summary>
+    public void ListProcesses(List<int> pids) =>
+        pids.AddRange(_statuses.Where(t => t.Key == t.Value.Tgid).Select(t => t.Key).Order());
+
+    public string? ReadCommandLine(int pid) =>
+        _commandLines.TryGetValue(pid, out var line) ? line : _gone.ContainsKey(pid) || _statuses.ContainsKey(pid) ? null : ProcReader.Instance.ReadCommandLine(pid);
 }

@@ -1,0 +1,462 @@
+using Kmonitor.Abi;
+using Kmonitor.Diagnostics;
+using Kmonitor.Events;
+using Kmonitor.Interop;
+using Kmonitor.Procfs;
+
+namespace Kmonitor.Subscriptions;
+
+/// <summary>
+/// TREE, NAME, REGEX and ALL subscriptions: who is a member of which, and which records each
+/// connector event calls for. Used on the dispatcher thread only, in event order, which is what
+/// makes a TREE complete: a child joins when its parent's FORK is handled, and the kernel queues
+/// that FORK before the child can run, so no descendant's event can come first.
+/// While any subscription exists it tracks every process (<see cref="TrackedProcess"/>), so an EXIT
+/// record carries the name the process had after /proc has let it go; with none it holds nothing
+/// and the dispatcher need not call it (<see cref="Count"/>).
+/// </summary>
+public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink, Counters counters)
+{
+    private readonly SubscriptionIndex _index = new();
+    private readonly Dictionary<int, TrackedProcess> _processes = [];
+    private readonly KmonitorEvent[] _events = new KmonitorEvent[EventMapper.MaxPerEvent];
+    private readonly List<int> _pids = [];
+    private readonly List<Subscription> _rematched = [];
+    private int _count;
+
+    /// <summary>Installed subscriptions. Any thread may read it (a status report); 0 means events need not come here.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Processes tracked now (dispatcher thread).</summary>
+    public int TrackedProcesses => _processes.Count;
+
+    /// <summary>
+    /// SUBSCRIBE, once the argument is valid and the caller known: scans /proc, makes the processes
+    /// alive now members, reports each with an EXISTING record when asked, and from then on applies
+    /// only events stamped at or after <paramref name="nowNs"/>, which the caller reads before this
+    /// scans. Returns 0, ESRCH (TREE root not running) or EPERM (TREE root not the caller's to watch).
+    /// </summary>
+    public int Install(Subscription s, ulong nowNs)
+    {
+        var scan = ProcessScan.Run(proc, _pids);
+        List<ScannedProcess> members;
+        if (s.Scope == SubscriptionAbi.KMONITOR_SCOPE_TREE)
+        {
+            int root = scan.FindIndex(p => p.Pid == s.RootPid);
+            if (root < 0 || scan[root].Zombie)
+                return Errno.ESRCH;
+            if (!s.Rights.Allows(scan[root].Uid))
+                return Errno.EPERM;
+            members = Descendants(scan, root);
+        }
+        else
+        {
+            members = [];
+            foreach (var p in scan)
+            {
+                if (!p.Zombie && s.Rights.Allows(p.Uid) && Matches(s, p.Pid, p.Comm))
+                    members.Add(p);
+            }
+        }
+
+        s.StartNs = nowNs;
+        s.Installed = true;
+        _index.Add(s);
+        Volatile.Write(ref _count, _count + 1);
+        foreach (var p in scan)
+        {
+            if (!p.Zombie) // a zombie's EXIT may have been handled already: tracking it now would keep it forever
+                Remember(p);
+        }
+        if (s.Scope != SubscriptionAbi.KMONITOR_SCOPE_ALL)
+        {
+            foreach (var p in members)
+                _processes[p.Pid].Join(s);
+        }
+        if (s.Spec.Existing)
+        {
+            foreach (var p in members)
+                sink.Deliver(s, new SubscriptionEvent(SubscriptionAbi.KMONITOR_PROCESS_EXISTING, p.Pid, p.Pid, p.Ppid, p.Uid, 0, nowNs, p.Comm));
+        }
+        return 0;
+    }
+
+    /// <summary>The root and its living descendants (by PPid), the root first, each parent before its children.</summary>
+    private static List<ScannedProcess> Descendants(List<ScannedProcess> scan, int root)
+    {
+        var children = ProcessScan.Children(scan);
+        var byPid = scan.ToDictionary(p => p.Pid);
+        var found = new List<ScannedProcess> { scan[root] };
+        for (int i = 0; i < found.Count; i++)
+        {
+            if (!children.TryGetValue(found[i].Pid, out var list))
+                continue;
+            foreach (int child in list)
+                found.Add(byPid[child]);
+        }
+        return found;
+    }
+
+    /// <summary>Takes what a scan saw as the latest word on a process.</summary>
+    private TrackedProcess Remember(in ScannedProcess p)
+    {
+        if (_processes.TryGetValue(p.Pid, out var known))
+        {
+            known.Ppid = p.Ppid;
+            known.Uid = p.Uid;
+            known.Comm = p.Comm;
+            return known;
+        }
+        return _processes[p.Pid] = new TrackedProcess(p.Pid, p.Ppid, p.Uid, p.Comm, []);
+    }
+
+    /// <summary>UNSUBSCRIBE: false when it was not installed.</summary>
+    public bool Remove(Subscription s)
+    {
+        if (!s.Installed)
+            return false;
+        Uninstall(s);
+        Forget();
+        return true;
+    }
+
+    /// <summary>Close: drops every subscription of <paramref name="file"/>; returns how many.</summary>
+    public int RemoveAll(object file)
+    {
+        int removed = 0;
+        foreach (var s in _index.Installed)
+        {
+            if (ReferenceEquals(s.File, file))
+            {
+                Uninstall(s);
+                removed++;
+            }
+        }
+        if (removed > 0)
+            Forget();
+        return removed;
+    }
+
+    private void Uninstall(Subscription s)
+    {
+        s.Installed = false;
+        _index.Remove(s);
+        Volatile.Write(ref _count, _count - 1);
+    }
+
+    /// <summary>Drops memberships of removed subscriptions; with none left, every process too.</summary>
+    private void Forget()
+    {
+        if (_count == 0)
+        {
+            _processes.Clear();
+            _processes.TrimExcess();
+            return;
+        }
+        foreach (var p in _processes.Values)
+            p.DropRemoved();
+    }
+
+    /// <summary>Handles one connector event (the kinds it does not concern are ignored).</summary>
+    public void Handle(in ProcEvent ev)
+    {
+        switch (ev.What)
+        {
+            case ProcEventWhat.PROC_EVENT_FORK:
+                OnFork(ev);
+                break;
+            case ProcEventWhat.PROC_EVENT_EXEC:
+                OnExec(ev);
+                break;
+            case ProcEventWhat.PROC_EVENT_EXIT:
+                OnExit(ev);
+                break;
+            case ProcEventWhat.PROC_EVENT_COMM:
+                OnComm(ev);
+                break;
+            case ProcEventWhat.PROC_EVENT_UID:
+                OnUid(ev);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// PROCESS_FORK to the forking process's subscriptions (the record is about the child), and the
+    /// child joins them, with its parent's name until it execs; or THREAD_CREATE to the process's.
+    /// </summary>
+    public void OnFork(in ProcEvent ev)
+    {
+        ulong ts = ev.TimestampNs;
+        if (ev.Pid != ev.Tgid)
+        {
+            if (Track(ev.Tgid) is { } process)
+                DeliverMapped(ev, process, ppid: ev.Tgid);
+            return;
+        }
+        if (Track(ev.ParentTgid) is not { } parent)
+        {
+            Track(ev.Tgid);
+            return;
+        }
+        DeliverMapped(ev, parent, ppid: parent.Tgid);
+        var inherited = parent.MembersAt(ts);
+        if (_processes.TryGetValue(ev.Tgid, out var child))
+            child.Join(inherited); // a scan after the fork saw it first: what it decided stands
+        else
+            _processes[ev.Tgid] = new TrackedProcess(ev.Tgid, parent.Tgid, parent.Uid, parent.Comm, inherited);
+    }
+
+    /// <summary>
+    /// PROCESS_EXEC. The connector sends no name, so /proc/PID/comm is read now: NAME and REGEX
+    /// memberships are decided again, then the record goes to the subscriptions that hold it after.
+    /// </summary>
+    public void OnExec(in ProcEvent ev)
+    {
+        ulong ts = ev.TimestampNs;
+        _processes.TryGetValue(ev.Tgid, out var p);
+        if (!_index.HasByName && _index.Everything.Length == 0 && p is not { Members.Length: > 0 })
+            return; // no record can come of it, and a later SUBSCRIBE reads /proc itself
+        if (p is null)
+        {
+            p = Track(ev.Tgid);
+            if (p is null)
+            {
+                Interlocked.Increment(ref counters.NamesUnreadAtExec);
+                return;
+            }
+        }
+        else if (proc.ReadComm(ev.Tgid) is string comm)
+        {
+            p.Comm = comm;
+        }
+        else
+        {
+            // Reaped before it could be read: whether it matches now is unknowable, so it matches no name.
+            Interlocked.Increment(ref counters.NamesUnreadAtExec);
+            Rematch(p, ts, commOnly: false, nameKnown: false);
+            DeliverMapped(ev, p, p.Ppid);
+            return;
+        }
+        Rematch(p, ts, commOnly: false, nameKnown: true);
+        DeliverMapped(ev, p, p.Ppid);
+    }
+
+    /// <summary>
+    /// Exits: the ABORT and EXIT records, with the name the process had; a process EXIT then ends
+    /// its every membership.
+    /// </summary>
+    public void OnExit(in ProcEvent ev)
+    {
+        if (!_processes.TryGetValue(ev.Tgid, out var p))
+        {
+            if (_index.Everything.Length == 0)
+                return;
+            p = Read(ev.Tgid); // not kept: it is ending
+            if (p is null)
+                return;
+        }
+        int ppid = ev.ParentTgid != 0 ? ev.ParentTgid : p.Ppid;
+        DeliverMapped(ev, p, ppid);
+        if (ev.Pid == ev.Tgid)
+            _processes.Remove(ev.Tgid);
+    }
+
+    /// <summary>
+    /// PROC_EVENT_COMM (prctl PR_SET_NAME, a write to /proc/PID/comm): the process's name changed,
+    /// so NAME and REGEX-on-the-name memberships are decided again. Only the leader's name is the
+    /// process's, as ps and pgrep show it.
+    /// </summary>
+    public void OnComm(in ProcEvent ev)
+    {
+        if (ev.Pid != ev.Tgid || !_processes.TryGetValue(ev.Tgid, out var p))
+            return;
+        if (proc.ReadComm(ev.Tgid) is not string comm || comm == p.Comm)
+            return;
+        p.Comm = comm;
+        Rematch(p, ev.TimestampNs, commOnly: true, nameKnown: true);
+    }
+
+    /// <summary>A real uid changed: every later record about the process is decided with the new one.</summary>
+    public void OnUid(in ProcEvent ev)
+    {
+        if (ev.Pid == ev.Tgid && _processes.TryGetValue(ev.Tgid, out var p))
+            p.Uid = ev.RealUid;
+    }
+
+    /// <summary>
+    /// After a netlink overflow (FORKs, EXECs and EXITs lost): forgets the processes /proc no longer
+    /// has, tracks the ones it did not see born, decides names again, and makes every living
+    /// descendant of a TREE member a member. Returns how many TREE members were gone (their ends
+    /// went unreported).
+    /// </summary>
+    public int Rebuild()
+    {
+        if (_count == 0)
+            return 0;
+        var scan = ProcessScan.Run(proc, _pids);
+        var seen = new HashSet<int>(scan.Count);
+        foreach (var p in scan)
+            seen.Add(p.Pid);
+        int lost = 0;
+        foreach (var (pid, p) in _processes)
+        {
+            if (seen.Contains(pid))
+                continue;
+            if (Array.Exists(p.Members, s => s.Scope == SubscriptionAbi.KMONITOR_SCOPE_TREE))
+                lost++;
+            _processes.Remove(pid);
+        }
+        foreach (var scanned in scan)
+        {
+            if (scanned.Zombie)
+                continue; // its EXIT may still come; a zombie is not matched anew
+            bool known = _processes.TryGetValue(scanned.Pid, out var p);
+            bool renamed = known && p!.Comm != scanned.Comm;
+            p = Remember(scanned);
+            if (!known || renamed || _index.HasCommandLineRegexes)
+                Rematch(p, ulong.MaxValue, commOnly: false, nameKnown: true);
+        }
+        if (_index.HasTrees)
+            RejoinTrees(scan);
+        Interlocked.Add(ref counters.TreeMembersLost, lost);
+        return lost;
+    }
+
+    /// <summary>Every living descendant (by PPid) of a TREE's members joins it.</summary>
+    private void RejoinTrees(List<ScannedProcess> scan)
+    {
+        var children = ProcessScan.Children(scan);
+        var pending = new Queue<TrackedProcess>();
+        foreach (var tree in _index.Installed)
+        {
+            if (tree.Scope != SubscriptionAbi.KMONITOR_SCOPE_TREE)
+                continue;
+            foreach (var p in _processes.Values)
+            {
+                if (p.IsMemberOf(tree))
+                    pending.Enqueue(p);
+            }
+            while (pending.TryDequeue(out var member))
+            {
+                if (!children.TryGetValue(member.Tgid, out var list))
+                    continue;
+                foreach (int pid in list)
+                {
+                    if (_processes.TryGetValue(pid, out var child) && !child.IsMemberOf(tree))
+                    {
+                        child.Join(tree);
+                        pending.Enqueue(child);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decides NAME and REGEX memberships again for an exec (or rename) stamped
+    /// <paramref name="timestampNs"/>. Subscriptions made after it keep what their scan decided;
+    /// TREE memberships never depend on the name. Each REGEX is evaluated once here, and NAME is one
+    /// dictionary look-up, so the per-event walk stays the process's own short list.
+    /// </summary>
+    /// <param name="commOnly">A rename: command-line matches stay as they are.</param>
+    /// <param name="nameKnown">False when the name could not be read: no name-based membership is kept.</param>
+    private void Rematch(TrackedProcess p, ulong timestampNs, bool commOnly, bool nameKnown)
+    {
+        if (!_index.HasByName && p.Members.Length == 0)
+            return;
+        var next = _rematched;
+        next.Clear();
+        foreach (var s in p.Members)
+        {
+            if (!s.IsByName || s.StartNs > timestampNs || (commOnly && !s.MatchesComm))
+                next.Add(s);
+        }
+        if (nameKnown)
+        {
+            foreach (var s in _index.Named(p.Comm))
+            {
+                if (s.StartNs <= timestampNs)
+                    next.Add(s);
+            }
+            bool missCounted = false;
+            string? commandLine = null;
+            foreach (var s in _index.Regexes)
+            {
+                if (s.StartNs > timestampNs || (commOnly && !s.MatchesComm))
+                    continue;
+                string? text = p.Comm;
+                if (s.Spec.MatchCommandLine)
+                {
+                    text = commandLine ??= proc.ReadCommandLine(p.Tgid) ?? "";
+                    if (text.Length == 0)
+                    {
+                        // A zombie by now (its memory, and so its argv, is gone): the window the README states.
+                        if (!missCounted)
+                            Interlocked.Increment(ref counters.CommandLineMisses);
+                        missCounted = true;
+                        continue;
+                    }
+                }
+                if (s.Spec.Pattern!.IsMatch(text))
+                    next.Add(s);
+            }
+        }
+        if (!p.Members.AsSpan().SequenceEqual(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(next)))
+            p.Members = [.. next];
+        next.Clear();
+    }
+
+    /// <summary>Whether a process alive at SUBSCRIBE matches a NAME, REGEX or ALL subscription.</summary>
+    private bool Matches(Subscription s, int pid, string comm) => s.Scope switch
+    {
+        SubscriptionAbi.KMONITOR_SCOPE_NAME => comm == s.Spec.Name,
+        SubscriptionAbi.KMONITOR_SCOPE_REGEX when s.Spec.MatchCommandLine =>
+            proc.ReadCommandLine(pid) is { Length: > 0 } line && s.Spec.Pattern!.IsMatch(line),
+        SubscriptionAbi.KMONITOR_SCOPE_REGEX => s.Spec.Pattern!.IsMatch(comm),
+        _ => true,
+    };
+
+    /// <summary>The tracked process, or one read from /proc and tracked from now on; null when it is gone.</summary>
+    private TrackedProcess? Track(int tgid)
+    {
+        if (_processes.TryGetValue(tgid, out var p))
+            return p;
+        p = Read(tgid);
+        if (p is not null)
+            _processes[tgid] = p;
+        return p;
+    }
+
+    /// <summary>A process not seen before (its fork was missed), as /proc shows it; no memberships.</summary>
+    private TrackedProcess? Read(int tgid) =>
+        proc.TryReadStatus(tgid, out var status) && proc.ReadComm(tgid) is string comm
+            ? new TrackedProcess(tgid, status.ParentPid, status.RealUid, comm, [])
+            : null;
+
+    /// <summary>The records <see cref="EventMapper"/> makes of the event (so bits mean what REGISTER's do), about <paramref name="p"/>.</summary>
+    private void DeliverMapped(in ProcEvent ev, TrackedProcess p, int ppid)
+    {
+        int n = EventMapper.Map(ev, _events);
+        for (int i = 0; i < n; i++)
+        {
+            var kev = _events[i];
+            bool exit = kev.EndsTask;
+            Deliver(p, new SubscriptionEvent(kev.Bit, kev.SubjectPid, ev.Tgid, ppid, p.Uid, exit ? ev.ExitCode : 0, ev.TimestampNs, p.Comm));
+        }
+    }
+
+    /// <summary>One record to each subscription the process is a member of (and every ALL) that wants it and may see it.</summary>
+    private void Deliver(TrackedProcess p, in SubscriptionEvent e)
+    {
+        foreach (var s in p.Members)
+        {
+            if (s.Installed && s.Wants(e.Bit, e.TimeNs) && s.Rights.Allows(e.Uid))
+                sink.Deliver(s, e);
+        }
+        foreach (var s in _index.Everything)
+        {
+            if (s.Installed && s.Wants(e.Bit, e.TimeNs) && s.Rights.Allows(e.Uid))
+                sink.Deliver(s, e);
+        }
+    }
+}

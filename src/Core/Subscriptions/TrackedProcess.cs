@@ -1,0 +1,73 @@
+namespace Kmonitor.Subscriptions;
+
+/// <summary>
+/// A process as the subscription engine remembers it from its fork, exec or the /proc scan to its
+/// exit: its name survives /proc, so EXIT records carry the name it had. <see cref="Members"/> is the
+/// TREE, NAME and REGEX subscriptions it belongs to (ALL is implicit), never changed in place but
+/// replaced, so a forked child shares its parent's array until one of them changes.
+/// </summary>
+internal sealed class TrackedProcess(int tgid, int ppid, uint uid, string comm, Subscription[] members)
+{
+    public int Tgid { get; } = tgid;
+
+    public int Ppid { get; set; } = ppid;
+
+    /// <summary>Its real uid, kept current by UID events: what each record's policy test reads.</summary>
+    public uint Uid { get; set; } = uid;
+
+    /// <summary>Its name at its last exec (or the scan), or after a COMM event.</summary>
+    public string Comm { get; set; } = comm;
+
+    public Subscription[] Members { get; set; } = members;
+
+    public bool IsMemberOf(Subscription subscription) => Array.IndexOf(Members, subscription) >= 0;
+
+    /// <summary>The memberships a child forked at <paramref name="timestampNs"/> inherits: those that count by then.</summary>
+    public Subscription[] MembersAt(ulong timestampNs)
+    {
+        var members = Members;
+        foreach (var s in members)
+        {
+            if (s.StartNs > timestampNs)
+                return Array.FindAll(members, m => m.StartNs <= timestampNs);
+        }
+        return members;
+    }
+
+    /// <summary>Adds the subscriptions it does not have yet.</summary>
+    public void Join(Subscription[] subscriptions)
+    {
+        if (subscriptions.Length == 0 || ReferenceEquals(subscriptions, Members))
+            return;
+        List<Subscription>? added = null;
+        foreach (var s in subscriptions)
+        {
+            if (!IsMemberOf(s))
+                (added ??= [.. Members]).Add(s);
+        }
+        if (added is not null)
+            Members = [.. added];
+    }
+
+    public void Join(Subscription subscription)
+    {
+        if (!IsMemberOf(subscription))
+            Members = [.. Members, subscription];
+    }
+
+    /// <summary>Drops the memberships of subscriptions no longer installed; false when it had none.</summary>
+    public bool DropRemoved()
+    {
+        foreach (var s in Members)
+        {
+            if (!s.Installed)
+            {
+                Members = Array.FindAll(Members, m => m.Installed);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public override string ToString() => $"process {Tgid} '{Comm}' uid {Uid} ppid {Ppid}, {Members.Length} memberships";
+}

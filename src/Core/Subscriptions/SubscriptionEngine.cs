@@ -54,7 +54,7 @@ public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink,
             members = [];
             foreach (var p in scan)
             {
-                if (!p.Zombie && s.Rights.Allows(p.Uid) && Matches(s, p.Pid, p.Comm))
+                if (!p.Zombie && Matches(s, p.Pid, p.Comm))
                     members.Add(p);
             }
         }
@@ -75,7 +75,8 @@ public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink,
         }
         if (s.Spec.Existing)
         {
-            foreach (var p in members)
+            // Membership ignores the policy (a uid change may allow a member later); every record obeys it.
+            foreach (var p in members.Where(p => s.Rights.Allows(p.Uid)))
                 sink.Deliver(s, new SubscriptionEvent(SubscriptionAbi.KMONITOR_PROCESS_EXISTING, p.Pid, p.Pid, p.Ppid, p.Uid, 0, nowNs, p.Comm));
         }
         return 0;

@@ -102,9 +102,6 @@ public sealed class FakeProc : IProcReader
 
     public int? ExitCode(int pid) => _exitCodes.TryGetValue(pid, out int code) ? code : _gone.ContainsKey(pid) ? null : ProcReader.Instance.ExitCode(pid);
 
-    public string? ReadComm(int tid) =>
-        _names.TryGetValue(tid, out var name) ? name : _gone.ContainsKey(tid) || _statuses.ContainsKey(tid) ? null : ProcReader.Instance.ReadComm(tid);
-
     public bool IsThreadOf(int tgid, int tid) =>
         _statuses.TryGetValue(tid, out var status) ? status.Tgid == tgid : !_gone.ContainsKey(tid) && ProcReader.Instance.IsThreadOf(tgid, tid);
 
@@ -140,6 +137,25 @@ public sealed class FakeProc : IProcReader
     public void ListProcesses(List<int> pids) =>
         pids.AddRange(_statuses.Where(t => t.Key == t.Value.Tgid).Select(t => t.Key).Order());
 
-    public string? ReadCommandLine(int pid) =>
-        _commandLines.TryGetValue(pid, out var line) ? line : _gone.ContainsKey(pid) || _statuses.ContainsKey(pid) ? null : ProcReader.Instance.ReadCommandLine(pid);
+    /// <summary>How many times a name was read: what a test counts to show an event reads /proc only when it must.</summary>
+    public int CommReads => Volatile.Read(ref _commReads);
+
+    public int CommandLineReads => Volatile.Read(ref _commandLineReads);
+
+    private int _commReads, _commandLineReads;
+
+    public string? ReadComm(int pid)
+    {
+        Interlocked.Increment(ref _commReads);
+        return _names.TryGetValue(pid, out var comm) ? comm : IsMadeUp(pid) ? null : ProcReader.Instance.ReadComm(pid);
+    }
+
+    public string? ReadCommandLine(int pid)
+    {
+        Interlocked.Increment(ref _commandLineReads);
+        return _commandLines.TryGetValue(pid, out var line) ? line : IsMadeUp(pid) ? null : ProcReader.Instance.ReadCommandLine(pid);
+    }
+
+    /// <summary>Described by the test (alive or gone): the real /proc is not asked about it.</summary>
+    private bool IsMadeUp(int pid) => _gone.ContainsKey(pid) || _statuses.ContainsKey(pid);
 }

@@ -2,8 +2,8 @@ using Kmonitor.Procfs;
 
 namespace Kmonitor.Subscriptions;
 
-/// <summary>One process as a /proc scan found it.</summary>
-internal readonly record struct ScannedProcess(int Pid, int Ppid, uint Uid, string Comm, bool Zombie);
+/// <summary>One process as a /proc scan found it, and when (CLOCK_MONOTONIC ns, just before its status was read).</summary>
+internal readonly record struct ScannedProcess(int Pid, int Ppid, uint Uid, string Comm, bool Zombie, int Threads, ulong ReadAtNs);
 
 /// <summary>
 /// Every process /proc shows, with what subscriptions need (parent, real uid, name), read once for
@@ -11,18 +11,19 @@ internal readonly record struct ScannedProcess(int Pid, int Ppid, uint Uid, stri
 /// </summary>
 internal static class ProcessScan
 {
-    public static List<ScannedProcess> Run(IProcReader proc, List<int> scratch)
+    public static List<ScannedProcess> Run(IProcReader proc, List<int> scratch, Func<ulong> clock)
     {
         scratch.Clear();
         proc.ListProcesses(scratch);
         var found = new List<ScannedProcess>(scratch.Count);
         foreach (int pid in scratch)
         {
+            ulong readAt = clock();
             if (!proc.TryReadStatus(pid, out var status) || status.Tgid != pid)
                 continue;
             if (proc.ReadComm(pid) is not string comm)
                 continue;
-            found.Add(new ScannedProcess(pid, status.ParentPid, status.RealUid, comm, status.HasExited));
+            found.Add(new ScannedProcess(pid, status.ParentPid, status.RealUid, comm, status.HasExited, Math.Max(status.Threads, 1), readAt));
         }
         return found;
     }

@@ -15,8 +15,10 @@ namespace Kmonitor.Subscriptions;
 /// record carries the name the process had after /proc has let it go; with none it holds nothing
 /// and the dispatcher need not call it (<see cref="Count"/>).
 /// </summary>
-public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink, Counters counters)
+/// <param name="clock">CLOCK_MONOTONIC ns, the clock of the connector's stamps (default: the system's): it dates each /proc reading.</param>
+public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink, Counters counters, Func<ulong>? clock = null)
 {
+    private readonly Func<ulong> _clock = clock ?? (static () => (ulong)MonotonicClock.System.NowNs());
     private readonly SubscriptionIndex _index = new();
     private readonly Dictionary<int, TrackedProcess> _processes = [];
     private readonly KmonitorEvent[] _events = new KmonitorEvent[EventMapper.MaxPerEvent];
@@ -38,7 +40,7 @@ public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink,
     /// </summary>
     public int Install(Subscription s, ulong nowNs)
     {
-        var scan = ProcessScan.Run(proc, _pids);
+        var scan = ProcessScan.Run(proc, _pids, _clock);
         List<ScannedProcess> members;
         if (s.Scope == SubscriptionAbi.KMONITOR_SCOPE_TREE)
         {
@@ -101,14 +103,13 @@ public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink,
     /// <summary>Takes what a scan saw as the latest word on a process.</summary>
     private TrackedProcess Remember(in ScannedProcess p)
     {
-        if (_processes.TryGetValue(p.Pid, out var known))
-        {
-            known.Ppid = p.Ppid;
-            known.Uid = p.Uid;
-            known.Comm = p.Comm;
-            return known;
-        }
-        return _processes[p.Pid] = new TrackedProcess(p.Pid, p.Ppid, p.Uid, p.Comm, []);
+        if (!_processes.TryGetValue(p.Pid, out var known))
+            _processes[p.Pid] = known = new TrackedProcess(p.Pid, p.Ppid, p.Uid, p.Comm, []);
+        known.Ppid = p.Ppid;
+        known.Uid = p.Uid;
+        known.Comm = p.Comm;
+        known.CountFrom(p.Threads, p.ReadAtNs);
+        return known;
     }
 
     /// <summary>UNSUBSCRIBE: false when it was not installed.</summary>
@@ -191,7 +192,10 @@ public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink,
         if (ev.Pid != ev.Tgid)
         {
             if (Track(ev.Tgid) is { } process)
+            {
+                process.CountTask(+1, ts);
                 DeliverMapped(ev, process, ppid: ev.Tgid);
+            }
             return;
         }
         if (Track(ev.ParentTgid) is not { } parent)
@@ -202,9 +206,15 @@ public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink,
         DeliverMapped(ev, parent, ppid: parent.Tgid);
         var inherited = parent.MembersAt(ts);
         if (_processes.TryGetValue(ev.Tgid, out var child))
+        {
             child.Join(inherited); // a scan after the fork saw it first: what it decided stands
+        }
         else
-            _processes[ev.Tgid] = new TrackedProcess(ev.Tgid, parent.Tgid, parent.Uid, parent.Comm, inherited);
+        {
+            child = new TrackedProcess(ev.Tgid, parent.Tgid, parent.Uid, parent.Comm, inherited);
+            child.CountFrom(1, ts);
+            _processes[ev.Tgid] = child;
+        }
     }
 
     /// <summary>
@@ -243,23 +253,35 @@ public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink,
     }
 
     /// <summary>
-    /// Exits: the ABORT and EXIT records, with the name the process had; a process EXIT then ends
+    /// Exits, with the name the process had. A thread's is THREAD_ABORT/THREAD_EXIT; the process's
+    /// PROCESS_ABORT/PROCESS_EXIT come with the exit of its last task (as for REGISTER: a leader
+    /// gone with pthread_exit does not end its process), with that task's wait status, and end
     /// its every membership.
     /// </summary>
     public void OnExit(in ProcEvent ev)
     {
+        ulong ts = ev.TimestampNs;
         if (!_processes.TryGetValue(ev.Tgid, out var p))
         {
             if (_index.Everything.Length == 0)
                 return;
-            p = Read(ev.Tgid); // not kept: it is ending
+            // An ALL subscription's process never seen: its name, if /proc still has it. A thread's exit
+            // is already out of the thread count read now; a leader's zombie still counts itself.
+            p = Read(ev.Tgid, ev.Pid == ev.Tgid ? ts : ts + 1);
             if (p is null)
                 return;
+            _processes[ev.Tgid] = p;
         }
         int ppid = ev.ParentTgid != 0 ? ev.ParentTgid : p.Ppid;
-        DeliverMapped(ev, p, ppid);
-        if (ev.Pid == ev.Tgid)
-            _processes.Remove(ev.Tgid);
+        p.CountTask(-1, ts);
+        if (ev.Pid != ev.Tgid)
+            DeliverMapped(ev, p, ppid);
+        else
+            p.LeaderGone = true;
+        if (!p.LeaderGone || p.Tasks > 0)
+            return;
+        _processes.Remove(ev.Tgid);
+        DeliverMapped(ev with { Pid = ev.Tgid }, p, ppid); // the leader's exit, as EventMapper makes it: PROCESS_*
     }
 
     /// <summary>
@@ -284,155 +306,26 @@ public sealed class SubscriptionEngine(IProcReader proc, ISubscriptionSink sink,
             p.Uid = ev.RealUid;
     }
 
-    /// <summary>
-    /// After a netlink overflow (FORKs, EXECs and EXITs lost): forgets the processes /proc no longer
-    /// has, tracks the ones it did not see born, decides names again, and makes every living
-    /// descendant of a TREE member a member. Returns how many TREE members were gone (their ends
-    /// went unreported).
-    /// </summary>
-    public int Rebuild()
-    {
-        if (_count == 0)
-            return 0;
-        var scan = ProcessScan.Run(proc, _pids);
-        var seen = new HashSet<int>(scan.Count);
-        foreach (var p in scan)
-            seen.Add(p.Pid);
-        int lost = 0;
-        foreach (var (pid, p) in _processes)
-        {
-            if (seen.Contains(pid))
-                continue;
-            if (Array.Exists(p.Members, s => s.Scope == SubscriptionAbi.KMONITOR_SCOPE_TREE))
-                lost++;
-            _processes.Remove(pid);
-        }
-        foreach (var scanned in scan)
-        {
-            if (scanned.Zombie)
-                continue; // its EXIT may still come; a zombie is not matched anew
-            bool known = _processes.TryGetValue(scanned.Pid, out var p);
-            bool renamed = known && p!.Comm != scanned.Comm;
-            p = Remember(scanned);
-            if (!known || renamed || _index.HasCommandLineRegexes)
-                Rematch(p, ulong.MaxValue, commOnly: false, nameKnown: true);
-        }
-        if (_index.HasTrees)
-            RejoinTrees(scan);
-        Interlocked.Add(ref counters.TreeMembersLost, lost);
-        return lost;
-    }
-
-    /// <summary>Every living descendant (by PPid) of a TREE's members joins it.</summary>
-    private void RejoinTrees(List<ScannedProcess> scan)
-    {
-        var children = ProcessScan.Children(scan);
-        var pending = new Queue<TrackedProcess>();
-        foreach (var tree in _index.Installed)
-        {
-            if (tree.Scope != SubscriptionAbi.KMONITOR_SCOPE_TREE)
-                continue;
-            foreach (var p in _processes.Values)
-            {
-                if (p.IsMemberOf(tree))
-                    pending.Enqueue(p);
-            }
-            while (pending.TryDequeue(out var member))
-            {
-                if (!children.TryGetValue(member.Tgid, out var list))
-                    continue;
-                foreach (int pid in list)
-                {
-                    if (_processes.TryGetValue(pid, out var child) && !child.IsMemberOf(tree))
-                    {
-                        child.Join(tree);
-                        pending.Enqueue(child);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Decides NAME and REGEX memberships again for an exec (or rename) stamped
-    /// <paramref name="timestampNs"/>. Subscriptions made after it keep what their scan decided;
-    /// TREE memberships never depend on the name. Each REGEX is evaluated once here, and NAME is one
-    /// dictionary look-up, so the per-event walk stays the process's own short list.
-    /// </summary>
-    /// <param name="commOnly">A rename: command-line matches stay as they are.</param>
-    /// <param name="nameKnown">False when the name could not be read: no name-based membership is kept.</param>
-    private void Rematch(TrackedProcess p, ulong timestampNs, bool commOnly, bool nameKnown)
-    {
-        if (!_index.HasByName && p.Members.Length == 0)
-            return;
-        var next = _rematched;
-        next.Clear();
-        foreach (var s in p.Members)
-        {
-            if (!s.IsByName || s.StartNs > timestampNs || (commOnly && !s.MatchesComm))
-                next.Add(s);
-        }
-        if (nameKnown)
-        {
-            foreach (var s in _index.Named(p.Comm))
-            {
-                if (s.StartNs <= timestampNs)
-                    next.Add(s);
-            }
-            bool missCounted = false;
-            string? commandLine = null;
-            foreach (var s in _index.Regexes)
-            {
-                if (s.StartNs > timestampNs || (commOnly && !s.MatchesComm))
-                    continue;
-                string? text = p.Comm;
-                if (s.Spec.MatchCommandLine)
-                {
-                    text = commandLine ??= proc.ReadCommandLine(p.Tgid) ?? "";
-                    if (text.Length == 0)
-                    {
-                        // A zombie by now (its memory, and so its argv, is gone): the window the README states.
-                        if (!missCounted)
-                            Interlocked.Increment(ref counters.CommandLineMisses);
-                        missCounted = true;
-                        continue;
-                    }
-                }
-                if (s.Spec.Pattern!.IsMatch(text))
-                    next.Add(s);
-            }
-        }
-        if (!p.Members.AsSpan().SequenceEqual(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(next)))
-            p.Members = [.. next];
-        next.Clear();
-    }
-
-    /// <summary>Whether a process alive at SUBSCRIBE matches a NAME, REGEX or ALL subscription.</summary>
-    private bool Matches(Subscription s, int pid, string comm) => s.Scope switch
-    {
-        SubscriptionAbi.KMONITOR_SCOPE_NAME => comm == s.Spec.Name,
-        SubscriptionAbi.KMONITOR_SCOPE_REGEX when s.Spec.MatchCommandLine =>
-            proc.ReadCommandLine(pid) is { Length: > 0 } line && s.Spec.Pattern!.IsMatch(line),
-        SubscriptionAbi.KMONITOR_SCOPE_REGEX => s.Spec.Pattern!.IsMatch(comm),
-        _ => true,
-    };
-
     /// <summary>The tracked process, or one read from /proc and tracked from now on; null when it is gone.</summary>
     private TrackedProcess? Track(int tgid)
     {
         if (_processes.TryGetValue(tgid, out var p))
             return p;
-        p = Read(tgid);
+        p = Read(tgid, _clock());
         if (p is not null)
             _processes[tgid] = p;
         return p;
     }
 
-    /// <summary>A process not seen before (its fork was missed), as /proc shows it; no memberships.</summary>
-    private TrackedProcess? Read(int tgid) =>
-        proc.TryReadStatus(tgid, out var status) && proc.ReadComm(tgid) is string comm
-            ? new TrackedProcess(tgid, status.ParentPid, status.RealUid, comm, [])
-            : null;
+    /// <summary>A process not seen before (its fork was missed), as /proc shows it at <paramref name="readAtNs"/>; no memberships.</summary>
+    private TrackedProcess? Read(int tgid, ulong readAtNs)
+    {
+        if (!proc.TryReadStatus(tgid, out var status) || proc.ReadComm(tgid) is not string comm)
+            return null;
+        var p = new TrackedProcess(tgid, status.ParentPid, status.RealUid, comm, []);
+        p.CountFrom(Math.Max(status.Threads, 1), readAtNs);
+        return p;
+    }
 
     /// <summary>The records <see cref="EventMapper"/> makes of the event (so bits mean what REGISTER's do), about <paramref name="p"/>.</summary>
     private void DeliverMapped(in ProcEvent ev, TrackedProcess p, int ppid)

@@ -20,6 +20,33 @@ internal sealed class TrackedProcess(int tgid, int ppid, uint uid, string comm, 
 
     public Subscription[] Members { get; set; } = members;
 
+    /// <summary>
+    /// Its tasks still to report an exit, counted as the dispatcher counts a registered process's:
+    /// the number /proc showed, changed by thread FORKs and EXITs stamped after that reading. A
+    /// PROCESS_EXIT means the whole thread group is gone, so it waits for this to reach 0.
+    /// </summary>
+    public int Tasks { get; private set; } = 1;
+
+    /// <summary>When <see cref="Tasks"/> was read: events stamped before are already in it.</summary>
+    public ulong CountedSinceNs { get; private set; }
+
+    /// <summary>The leader has exited (pthread_exit, or first of an exit_group): the process ends with its last task.</summary>
+    public bool LeaderGone { get; set; }
+
+    /// <summary>Starts the count over from a reading of /proc taken at <paramref name="readAtNs"/>.</summary>
+    public void CountFrom(int tasks, ulong readAtNs)
+    {
+        Tasks = tasks;
+        CountedSinceNs = readAtNs;
+    }
+
+    /// <summary>A task was born (+1) or has exited (-1) at <paramref name="timestampNs"/>.</summary>
+    public void CountTask(int delta, ulong timestampNs)
+    {
+        if (timestampNs >= CountedSinceNs)
+            Tasks += delta;
+    }
+
     public bool IsMemberOf(Subscription subscription) => Array.IndexOf(Members, subscription) >= 0;
 
     /// <summary>The memberships a child forked at <paramref name="timestampNs"/> inherits: those that count by then.</summary>

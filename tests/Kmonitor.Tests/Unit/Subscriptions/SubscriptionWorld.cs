@@ -25,7 +25,8 @@ public sealed class SubscriptionWorld
     private ulong _now = 1_000_000;
     private uint _nextId = 1;
 
-    public SubscriptionWorld() => Engine = new SubscriptionEngine(Proc, Sink, Counters);
+    /// <summary>The engine's clock reads the world's: a /proc reading is dated now, before the next event's stamp.</summary>
+    public SubscriptionWorld() => Engine = new SubscriptionEngine(Proc, Sink, Counters, () => _now);
 
     /// <summary>Moves the clock on and returns the new time: each event is stamped after the last.</summary>
     public ulong Tick() => _now += 1_000;

@@ -168,6 +168,28 @@ public class TreeTests
     }
 
     [Fact]
+    public void PROCESS_EXIT_waits_for_the_last_thread_when_the_leader_leaves_first()
+    {
+        // A leader that calls pthread_exit, or that is first to go in an exit_group, does not end
+        // its process: the process ends with its last thread, with that thread's wait status.
+        var w = new SubscriptionWorld();
+        w.Proc.Task(Root, Root, 0, threads: 2, ppid: 1);
+        w.Proc.Exec(Root, "server");
+        w.Proc.Task(Root + 1, Root, 0, ppid: 1);
+        var tree = w.Subscribe(KMONITOR_SCOPE_TREE, AllEvents, pid: Root);
+        w.Thread(Root, Root + 2);
+        w.Exit(Root, parent: 1);
+        w.Exit(Root + 1, tgid: Root, status: 2 << 8, parent: 1);
+        w.Exit(Root + 2, tgid: Root, status: 2 << 8, parent: 1);
+
+        Assert.Equal([(KMONITOR_THREAD_CREATE, Root + 2), (KMONITOR_THREAD_EXIT, Root + 1), (KMONITOR_THREAD_EXIT, Root + 2),
+                      (KMONITOR_PROCESS_EXIT, Root)], w.Sink.Bits(tree));
+        var exit = w.Sink.To(tree)[^1];
+        Assert.Equal((Root, Root, 2 << 8, "server"), (exit.Pid, exit.Tgid, exit.Status, exit.Comm));
+        Assert.Equal(0, w.Engine.TrackedProcesses);
+    }
+
+    [Fact]
     public void A_root_that_is_not_running_is_ESRCH_and_installs_nothing()
     {
         var w = new SubscriptionWorld();

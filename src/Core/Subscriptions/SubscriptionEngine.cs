@@ -44,7 +44,9 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
         List<ScannedProcess> members;
         if (s.Scope == SubscriptionAbi.KMONITOR_SCOPE_TREE)
         {
-            int root = scan.FindIndex(p => p.Pid == s.RootPid);
+            // A thread id names its process, as REGISTER takes one.
+            int rootPid = proc.TryReadStatus(s.RootPid, out var rootStatus) ? rootStatus.Tgid : s.RootPid;
+            int root = scan.FindIndex(p => p.Pid == rootPid);
             if (root < 0 || scan[root].Zombie)
                 return Errno.ESRCH;
             if (!s.Rights.Allows(scan[root].Uid))
@@ -293,6 +295,8 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
     {
         if (ev.Pid != ev.Tgid || !_processes.TryGetValue(ev.Tgid, out var p))
             return;
+        if (!_index.HasByName && _index.Everything.Length == 0 && p.Members.Length == 0)
+            return; // nobody would read the name; a later SUBSCRIBE reads /proc itself
         if (proc.ReadComm(ev.Tgid) is not string comm || comm == p.Comm)
             return;
         p.Comm = comm;

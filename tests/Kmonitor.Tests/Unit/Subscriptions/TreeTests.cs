@@ -225,6 +225,16 @@ public class TreeTests
     }
 
     [Fact]
+    public void A_thread_id_as_root_names_its_process()
+    {
+        var w = new SubscriptionWorld();
+        w.Proc.Process(Root, 1, "server");
+        w.Proc.Task(Root + 1, Root, 0, ppid: 1);
+        var tree = w.Subscribe(KMONITOR_SCOPE_TREE, KMONITOR_PROCESS_EXISTING, pid: Root + 1);
+        Assert.Equal([(KMONITOR_PROCESS_EXISTING, Root)], w.Sink.Bits(tree));
+    }
+
+    [Fact]
     public void A_root_the_caller_may_not_watch_is_EPERM()
     {
         var w = new SubscriptionWorld();

@@ -79,6 +79,10 @@ public class ProcConnectorMessageTests
         // id: process_pid, process_tgid, ruid, euid
         var uid = Assert.Single(Parse(Message(0x4, 8, 50, 51, 1000, 0)));
         Assert.Equal((ProcEventWhat.PROC_EVENT_UID, 50, 51, 1000u), (uid.What, uid.Pid, uid.Tgid, uid.RealUid));
+
+        // comm: process_pid, process_tgid, comm[16] (a rename, which NAME and REGEX subscriptions follow)
+        var comm = Assert.Single(Parse(Message(0x200, 9, 60, 61, 0x6b726f77, 0x7265)));
+        Assert.Equal((ProcEventWhat.PROC_EVENT_COMM, 60, 61), (comm.What, comm.Pid, comm.Tgid));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Kmonitor.Procfs;
 using Kmonitor.Records;
 using Kmonitor.Registrations;
 using Kmonitor.Signals;
+using Kmonitor.Subscriptions;
 
 namespace Kmonitor;
 
@@ -46,6 +47,12 @@ public sealed class KmonitorService : IDisposable
     /// <summary>Queues records on files and wakes their readers (the front end sets its poll wake-up here).</summary>
     public RecordSender Records { get; }
     public Registrar Registrar { get; }
+
+    /// <summary>SUBSCRIBE and UNSUBSCRIBE on the request thread.</summary>
+    public Subscriber Subscriber { get; }
+
+    /// <summary>Subscriptions' membership and matching, on the dispatcher's thread.</summary>
+    public SubscriptionEngine Subscriptions { get; }
     public ExitReporter Exits { get; }
     public Dispatcher Dispatcher { get; }
 
@@ -71,7 +78,10 @@ public sealed class KmonitorService : IDisposable
         Exits = new ExitReporter(Table, quotas, Watcher, _notifier, proc, Counters);
         Files = files = new OpenFiles(Table, Watcher, Exits, Options.QueueLength);
         Registrar = new Registrar(new CallerResolver(proc), Options.Policy, quotas, Files, Table, Watcher, Exits, Ring, _scans, proc, Counters, time);
-        Dispatcher = new Dispatcher(Ring, Table, Watcher, Exits, _notifier, Files, Counters, time);
+        Subscriptions = new SubscriptionEngine(proc, new NotifierSink(_notifier), Counters, () => (ulong)_clock.NowNs());
+        Subscriber = new Subscriber(new CallerResolver(proc), Options.Policy, quotas, Files, Ring, _scans, _clock, Counters, time);
+        Files.SubscriptionsEnded = Subscriber.End;
+        Dispatcher = new Dispatcher(Ring, Table, Watcher, Exits, _notifier, Files, Subscriptions, Counters, time);
         // The watcher's thread may not send: what it sees goes into the ring, behind the events already there.
         Watcher.ProcessGone += (process, seenAtNs) => Ring.Post(ProcEvent.ProcessGone(process.Tgid, seenAtNs), process);
         Watcher.MonitorGone += monitor => Ring.Post(ProcEvent.MonitorGone(monitor.Tgid, _clock.NowNs()), monitor);
@@ -99,7 +109,7 @@ public sealed class KmonitorService : IDisposable
     public ServiceStatus Status()
     {
         var (targets, monitors) = Watcher.Watched;
-        return new ServiceStatus(Table.Count, Files.Count, targets, monitors, Counters.Snapshot(), Files.Monitors());
+        return new ServiceStatus(Table.Count, Subscriptions.Count, Files.Count, targets, monitors, Counters.Snapshot(), Files.Monitors());
     }
 
     public void Dispose()
@@ -114,6 +124,7 @@ public sealed class KmonitorService : IDisposable
 /// <summary>The engine's state as the status report shows it.</summary>
 public sealed record ServiceStatus(
     int Registrations,
+    int Subscriptions,
     int OpenFiles,
     int WatchedProcesses,
     int WatchedMonitors,

@@ -21,6 +21,7 @@ public sealed class Counters
     public long DroppedInvisible;        // notifications about a task the monitor's pid namespace cannot see
     public long RecordsQueued;           // records queued on open files (LOST records not included)
     public long RecordsDropped;          // records dropped because the file's queue was full (each LOST record reports its file's)
+    public long Subscribes;
     public long Registers;
     public long Deregisters;
     public long NamesUnreadAtExec;       // EXECs whose process was reaped before /proc/PID/comm could be read: NAME/REGEX could not decide
@@ -45,10 +46,11 @@ public sealed class Counters
         ("dropped_invisible", Interlocked.Read(ref DroppedInvisible)),
         ("records_queued", Interlocked.Read(ref RecordsQueued)),
         ("records_dropped", Interlocked.Read(ref RecordsDropped)),
+        ("subscribes", Interlocked.Read(ref Subscribes)),
         ("registers", Interlocked.Read(ref Registers)),
         ("deregisters", Interlocked.Read(ref Deregisters)),
-        ("names_unread_at_exec", Interlocked.Read(ref NamesUnreadAtExec)),
-        ("cmdline_misses", Interlocked.Read(ref CommandLineMisses)),
+        ("names_unread", Interlocked.Read(ref NamesUnreadAtExec)),
+        ("cmdline_unread", Interlocked.Read(ref CommandLineMisses)),
         ("tree_members_lost", Interlocked.Read(ref TreeMembersLost)),
     ];
 

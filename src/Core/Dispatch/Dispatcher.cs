@@ -4,6 +4,7 @@ using Kmonitor.Events;
 using Kmonitor.Exits;
 using Kmonitor.Registrations;
 using Kmonitor.Signals;
+using Kmonitor.Subscriptions;
 
 namespace Kmonitor.Dispatch;
 
@@ -21,6 +22,7 @@ public sealed class Dispatcher : IDisposable
     private readonly ExitReporter _exits;
     private readonly Notifier _notifier;
     private readonly OpenFiles _files;
+    private readonly SubscriptionEngine _subscriptions;
     private readonly Counters _counters;
     private readonly TimeProvider _time;
     private readonly Thread _thread;
@@ -29,8 +31,9 @@ public sealed class Dispatcher : IDisposable
     private int _resyncRequested;
 
     public Dispatcher(EventRing ring, RegistrationTable table, ProcessWatcher watcher, ExitReporter exits, Notifier notifier,
-        OpenFiles files, Counters counters, TimeProvider? time = null)
+        OpenFiles files, SubscriptionEngine subscriptions, Counters counters, TimeProvider? time = null)
     {
+        _subscriptions = subscriptions;
         _ring = ring;
         _table = table;
         _watcher = watcher;
@@ -71,6 +74,11 @@ public sealed class Dispatcher : IDisposable
                 resyncWanted = 0;
                 int ended = _exits.Resync();
                 Log.Info($"resynchronised after the overflow: checked every registered target, {ended} had ended unreported");
+                if (_subscriptions.Count != 0)
+                {
+                    int lost = _subscriptions.Rebuild();
+                    Log.Info($"rebuilt subscription membership from /proc after the overflow: {lost} tree members could not be recovered");
+                }
             }
         }
     }
@@ -99,6 +107,16 @@ public sealed class Dispatcher : IDisposable
     /// <param name="subject">What a marker carries (see <see cref="EventRing.Post"/>).</param>
     public void Dispatch(in ProcEvent ev, object? subject = null)
     {
+        // Registrations first, then subscriptions: each sees every event in order, and with no
+        // subscription the second costs one comparison.
+        DispatchToRegistrations(ev, subject);
+        if (_subscriptions.Count != 0 && ev.What is ProcEventWhat.PROC_EVENT_FORK or ProcEventWhat.PROC_EVENT_EXEC
+                or ProcEventWhat.PROC_EVENT_EXIT or ProcEventWhat.PROC_EVENT_COMM or ProcEventWhat.PROC_EVENT_UID)
+            _subscriptions.Handle(ev);
+    }
+
+    private void DispatchToRegistrations(in ProcEvent ev, object? subject)
+    {
         switch (ev.What)
         {
             case ProcEventWhat.PROC_EVENT_FORK:
@@ -121,6 +139,9 @@ public sealed class Dispatcher : IDisposable
                 break;
             case ProcEventWhat.KMONITORD_ENDED_AT_REGISTER:
                 _exits.Report((EndedTask)subject!);
+                break;
+            case ProcEventWhat.KMONITORD_SUBSCRIPTION_CHANGE:
+                ((SubscriptionChange)subject!).Apply(_subscriptions, (ulong)_table.NowNs()); // read before the scan Install makes
                 break;
         }
     }

@@ -34,6 +34,10 @@ public readonly record struct ProcEvent(
     public static ProcEvent MonitorGone(int tgid, long seenAtNs) =>
         new(ProcEventWhat.KMONITORD_MONITOR_GONE, 0, 0, (ulong)seenAtNs, tgid, tgid, 0, 0, 0);
 
+    /// <summary>SUBSCRIBE's, UNSUBSCRIBE's or a close's marker: what changes rides beside it.</summary>
+    public static ProcEvent SubscriptionChange(long seenAtNs) =>
+        new(ProcEventWhat.KMONITORD_SUBSCRIPTION_CHANGE, 0, 0, (ulong)seenAtNs, 0, 0, 0, 0, 0);
+
     /// <summary>REGISTER's marker: its target had already ended (what it took from the table rides beside it).</summary>
     public static ProcEvent EndedAtRegister(int pid, long seenAtNs) =>
         new(ProcEventWhat.KMONITORD_ENDED_AT_REGISTER, 0, 0, (ulong)seenAtNs, pid, pid, 0, 0, 0);
@@ -68,4 +72,10 @@ public enum ProcEventWhat : uint
     /// dispatcher, the one thread that sends notifications, sends its exit notifications.
     /// </summary>
     KMONITORD_ENDED_AT_REGISTER = 0x00040000,
+
+    /// <summary>
+    /// Not the kernel's: posted by SUBSCRIBE (install, answered once installed), UNSUBSCRIBE and close
+    /// (remove), so subscriptions change on the dispatcher's thread, in order with the events.
+    /// </summary>
+    KMONITORD_SUBSCRIPTION_CHANGE = 0x00080000,
 }

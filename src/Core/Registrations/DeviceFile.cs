@@ -23,6 +23,12 @@ public sealed class DeviceFile(ulong handle, int queueLength = ServiceOptions.De
     internal readonly Dictionary<int, KnownCaller> Callers = [];
     internal bool Closed;
 
+    /// <summary>Its subscriptions, by the id SUBSCRIBE returned.</summary>
+    internal readonly Dictionary<uint, Subscriptions.Subscription> Subscriptions = [];
+
+    /// <summary>The last id given: ids are never reused within the file.</summary>
+    internal uint LastSubscriptionId;
+
     /// <summary>The file's live registration on <paramref name="target"/>, if it has one.</summary>
     internal Registration? Find(int target)
     {

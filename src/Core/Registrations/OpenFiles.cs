@@ -12,6 +12,12 @@ namespace Kmonitor.Registrations;
 public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, ExitReporter exits, int queueLength = ServiceOptions.DefaultQueueLength)
 {
     private readonly ConcurrentDictionary<ulong, DeviceFile> _files = new();
+
+    /// <summary>
+    /// Told of the subscriptions a close or a monitor's exit has taken out of their file, to end them
+    /// (the <see cref="Subscriptions.Subscriber"/>, which needs this class in turn: hence a callback).
+    /// </summary>
+    public Action<IReadOnlyList<Subscriptions.Subscription>>? SubscriptionsEnded { get; set; }
     private long _nextHandle;
 
     /// <summary>Opens a new file of the device.</summary>
@@ -33,6 +39,7 @@ public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, E
     {
         var removed = new List<Registration>();
         MonitorProcess[] monitors;
+        Subscriptions.Subscription[] subscriptions;
         lock (file.Gate)
         {
             // Out of the table before out of the file's index, and the file out of the open files
@@ -49,7 +56,10 @@ public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, E
             file.ByTarget.Clear();
             file.Monitors.Clear();
             file.Callers.Clear();
+            subscriptions = [.. file.Subscriptions.Values];
+            file.Subscriptions.Clear();
         }
+        SubscriptionsEnded?.Invoke(subscriptions);
         _files.TryRemove(file.Handle, out _);
         foreach (var registration in removed)
             exits.Retire(registration);
@@ -119,11 +129,20 @@ public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, E
         var file = monitor.File;
         var dropped = new List<Registration>();
         var removed = new List<Registration>();
+        var ended = new List<Subscriptions.Subscription>();
         lock (file.Gate)
         {
             if (monitor.Dropped)
                 return;
             monitor.Dropped = true;
+            // Its subscriptions end with it, as its registrations do.
+            foreach (var subscription in file.Subscriptions.Values)
+            {
+                if (subscription.Monitor == monitor)
+                    ended.Add(subscription);
+            }
+            foreach (var subscription in ended)
+                file.Subscriptions.Remove(subscription.Id);
             foreach (var registration in file.ByTarget.Values)
             {
                 if (registration.Monitor == monitor)
@@ -146,6 +165,7 @@ public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, E
         }
         foreach (var registration in removed)
             exits.Retire(registration);
+        SubscriptionsEnded?.Invoke(ended);
         Forget(monitor);
         if (dropped.Count > 0 && Log.IsEnabled(LogLevel.Debug))
             Log.Debug($"{monitor} has exited: dropped its {dropped.Count} registrations");

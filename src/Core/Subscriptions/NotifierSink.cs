@@ -11,7 +11,11 @@ namespace Kmonitor.Subscriptions;
 /// </summary>
 public sealed class NotifierSink(Notifier notifier) : ISubscriptionSink
 {
-    public void Deliver(Subscription subscription, in SubscriptionEvent e) =>
+    public void Deliver(Subscription subscription, in SubscriptionEvent e)
+    {
+        if (subscription.Cancelled)
+            return; // UNSUBSCRIBE has returned (or the file closed): the engine removes it next
         notifier.Notify((DeviceFile)subscription.File, (MonitorProcess)subscription.Monitor!, subscription.Signal, subscription.Id,
             new Notification(e.Bit, e.Pid, e.Tgid, e.Ppid, e.Uid, e.Status, e.TimeNs, e.Comm));
+    }
 }

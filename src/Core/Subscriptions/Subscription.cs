@@ -39,6 +39,16 @@ public sealed class Subscription(uint id, SubscriptionSpec spec, WatchRights rig
     /// </summary>
     public ulong StartNs { get; internal set; }
 
+    private volatile bool _cancelled;
+
+    /// <summary>
+    /// Set by UNSUBSCRIBE, a close or the subscriber's exit, on their own thread, before the engine
+    /// removes it on the dispatcher's: from then on nothing more is sent for it.
+    /// </summary>
+    public bool Cancelled => _cancelled;
+
+    public void Cancel() => _cancelled = true;
+
     /// <summary>Set once the engine has installed it (and cleared when removed).</summary>
     public bool Installed { get; internal set; }
 

@@ -17,6 +17,7 @@ public static class StatusReport
             json.WriteString("mode", mode);
             json.WriteString("device", device);
             json.WriteNumber("registrations", service.Registrations);
+            json.WriteNumber("subscriptions", service.Subscriptions);
             json.WriteNumber("open_files", service.OpenFiles);
             json.WriteNumber("watched_processes", service.WatchedProcesses);
             json.WriteNumber("watched_monitors", service.WatchedMonitors);
@@ -51,6 +52,7 @@ public static class StatusReport
         var text = new StringBuilder();
         text.AppendLine($"device         {status.GetProperty("device").GetString()} ({status.GetProperty("mode").GetString()} mode, daemon pid {status.GetProperty("pid").GetInt32()})");
         text.AppendLine($"registrations  {status.GetProperty("registrations").GetInt32()}");
+        text.AppendLine($"subscriptions  {status.GetProperty("subscriptions").GetInt32()}");
         text.AppendLine($"open files     {status.GetProperty("open_files").GetInt32()}");
         text.AppendLine($"pidfds         {status.GetProperty("watched_processes").GetInt32()} target processes, {status.GetProperty("watched_monitors").GetInt32()} monitors");
         string live = status.TryGetProperty("live_heap_bytes", out var heap) ? $", {heap.GetInt64() >> 10} KiB live managed heap" : "";

@@ -47,21 +47,30 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
     }
 
     /// <summary>
-    /// The answer to an ioctl: at once, or later for a caller in another pid namespace, whose pid is
-    /// looked for in /proc off the request thread (the session serves other callers meanwhile).
+    /// The answer to an ioctl: at once, or later when it needs the dispatcher (SUBSCRIBE) or a scan of
+    /// /proc (a caller in another pid namespace); the session serves other callers meanwhile.
     /// </summary>
     public ValueTask<IoctlOutcome> Answer(in IoctlCall call)
     {
-        if (call.Cmd is not (KmonitorAbi.KMONITOR_IOW_REGISTER or KmonitorAbi.KMONITOR_IOW_DEREGISTER))
+        int argumentSize = ArgumentSize(call.Cmd);
+        if (argumentSize == 0)
             return new(IoctlOutcome.Done(Errno.EINVAL)); // as the original, and without asking for the argument
         if (service.Files.Find(call.Fh) is not DeviceFile file)
             return new(IoctlOutcome.Done(Errno.EBADF));
-        if (call.Input.Length < KmonitorCmd.Size)
+        bool copiesBack = call.Cmd == SubscriptionAbi.KMONITOR_IOWR_SUBSCRIBE; // its reply carries the id
+        if (call.Input.Length < argumentSize || (copiesBack && call.OutputSize < argumentSize))
         {
-            // CUSE sends the first ioctl without its argument: ask the kernel to copy the 12 bytes.
-            return new(call.Unrestricted
-                ? IoctlOutcome.Retry(call.Arg, KmonitorCmd.Size)
-                : IoctlOutcome.Done(Errno.EINVAL));
+            // CUSE sends the first ioctl without its argument: ask the kernel to copy it (and back).
+            if (!call.Unrestricted)
+                return new(IoctlOutcome.Done(Errno.EINVAL));
+            return new(copiesBack ? IoctlOutcome.RetryInOut(call.Arg, (uint)argumentSize) : IoctlOutcome.Retry(call.Arg, (uint)argumentSize));
+        }
+        switch (call.Cmd)
+        {
+            case SubscriptionAbi.KMONITOR_IOWR_SUBSCRIBE:
+                return Subscribe(file, call.CallerTid, KmonitorSubscription.Read(call.Input));
+            case SubscriptionAbi.KMONITOR_IOW_UNSUBSCRIBE:
+                return new(IoctlOutcome.Done(service.Subscriber.Unsubscribe(file, BitConverter.ToUInt32(call.Input))));
         }
         var cmd = KmonitorCmd.Read(call.Input);
         var error = call.Cmd == KmonitorAbi.KMONITOR_IOW_REGISTER
@@ -70,6 +79,27 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
         return error.IsCompleted ? new(IoctlOutcome.Done(error.Result)) : Later(error);
 
         static async ValueTask<IoctlOutcome> Later(ValueTask<int> error) => IoctlOutcome.Done(await error);
+    }
+
+    /// <summary>The bytes of the argument an ioctl of the device takes; 0 for a number it does not know.</summary>
+    private static int ArgumentSize(uint cmd) => cmd switch
+    {
+        KmonitorAbi.KMONITOR_IOW_REGISTER or KmonitorAbi.KMONITOR_IOW_DEREGISTER => KmonitorCmd.Size,
+        SubscriptionAbi.KMONITOR_IOWR_SUBSCRIBE => KmonitorSubscription.Size,
+        SubscriptionAbi.KMONITOR_IOW_UNSUBSCRIBE => sizeof(uint),
+        _ => 0,
+    };
+
+    /// <summary>SUBSCRIBE: answered once the dispatcher has installed it, with the argument sent back holding the new id.</summary>
+    private async ValueTask<IoctlOutcome> Subscribe(DeviceFile file, int callerTid, KmonitorSubscription request)
+    {
+        var (error, id) = await service.Subscriber.Subscribe(file, callerTid, request);
+        if (error != 0)
+            return IoctlOutcome.Done(error);
+        request.id = id;
+        var reply = new byte[KmonitorSubscription.Size];
+        request.Write(reply);
+        return IoctlOutcome.Succeeded(reply);
     }
 
     /// <summary>The answer to an ioctl, waited for when it comes later (for tests, which have no session).</summary>

@@ -23,6 +23,29 @@
  *                                              then the process exits 0
  *   quit                  -> ok                exit 0 (EOF exits 0 too)
  *
+ * Bursts, names and statuses (for records and subscriptions):
+ *
+ *   tree N M [PROG [ARG..]] -> ok C:G,G C:G,G ...  N children, each forking M
+ *                              grandchildren that exec PROG (default
+ *                              /bin/true) with stdin from /dev/null; each
+ *                              child _exit(0)s as soon as it has forked them,
+ *                              so the grandchildren are re-parented to us (a
+ *                              child subreaper from then on).  Answered once
+ *                              every one of them is reaped; C is a child's
+ *                              pid, G its grandchildren's (none: "C:")
+ *   spawn N PROG [ARG..]   -> ok PID PID ...    N children forked at once that
+ *                              exec PROG (stdin /dev/null); answered once all
+ *                              are reaped
+ *   spawnhold PROG [ARG..] -> ok PID            one child that execs PROG
+ *                              (stdin /dev/null), left running
+ *   killchild PID SIG      -> ok STATUS         kill(PID, SIG), then reap it:
+ *                              the raw wait status
+ *   forkkill SIG           -> ok PID STATUS     a child that kills itself with
+ *                              SIG at once; reaped
+ *   rename NAME            -> ok                prctl(PR_SET_NAME, NAME)
+ *   renameproc NAME        -> ok                NAME written to /proc/self/comm
+ *                              (exit N and kill SIG end us with a status)
+ *
  * Errors answer "err NAME" (errno symbol or number); malformed or unknown
  * commands answer "err usage".  Numbers are strtol base 0.
  *
@@ -49,6 +72,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -58,7 +82,7 @@
 #include "common.h"
 
 #define LINE_MAX_LEN 256
-#define MAX_ARGS 4
+#define MAX_ARGS 16
 
 /* A child made by "fork": ctl is the write end of its control pipe. */
 struct child {
@@ -295,6 +319,281 @@ static void cmd_forkexit(int argc, char **argv)
 	printf("ok %d\n", (int)pid);
 }
 
+/* ---- bursts: trees of short-lived processes ---- */
+
+/*
+ * In a new child: no descriptor of ours from 3 up, stdin from /dev/null,
+ * then PROG; 127 if it cannot run.
+ */
+static _Noreturn void exec_program(char **argv)
+{
+	int null;
+
+	close_range(3, ~0U, 0);
+	null = open("/dev/null", O_RDONLY);
+
+	if (null >= 0 && null != STDIN_FILENO) {
+		dup2(null, STDIN_FILENO);
+		close(null);
+	}
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/* reap() for a child we know exists; a failure ends the answer with its errno. */
+static bool reap_all(const pid_t *pids, size_t n, int *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int e = reap(pids[i], NULL);
+
+		if (e && !*err)
+			*err = e;
+	}
+	return *err == 0;
+}
+
+/*
+ * A child of "tree": forks m grandchildren that exec argv, writes their
+ * pids to report, and exits at once (without reaping them).
+ */
+static _Noreturn void tree_child(int report, int m, char **argv)
+{
+	close_fds_except(report);
+	for (int j = 0; j < m; j++) {
+		pid_t g = fork();
+
+		if (g == 0) {
+			close(report);
+			exec_program(argv);
+		}
+		if (g < 0)
+			_exit(1);
+		if (write(report, &g, sizeof(g)) != (ssize_t)sizeof(g))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void cmd_tree(int argc, char **argv)
+{
+	static char *default_prog[] = { "/bin/true", NULL };
+	char **prog = argc > 2 ? argv + 2 : default_prog;
+	int n, m, err = 0;
+	pid_t *children, *grand;
+	size_t ngrand = 0;
+
+	if (argc < 2 || !parse_int(argv[0], &n) || !parse_int(argv[1], &m) ||
+	    n < 0 || m < 0) {
+		printf("err usage\n");
+		return;
+	}
+	argv[argc] = NULL;	/* dispatch leaves a slot after the last word */
+	/* Orphaned grandchildren come to us, so we can reap every one. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		reply_err(errno);
+		return;
+	}
+	children = calloc((size_t)n + 1, sizeof(*children));
+	grand = calloc((size_t)n * (size_t)m + 1, sizeof(*grand));
+	if (!children || !grand) {
+		free(children);
+		free(grand);
+		reply_err(ENOMEM);
+		return;
+	}
+	fflush(stdout);
+	for (int i = 0; i < n; i++) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			err = errno;
+			n = i;
+			break;
+		}
+		children[i] = fork();
+		if (children[i] == 0)
+			tree_child(p[1], m, prog);
+		close(p[1]);
+		if (children[i] < 0) {
+			err = errno;
+			close(p[0]);
+			n = i;
+			break;
+		}
+		/* Read at once: the pipe's end closes when the child exits. */
+		for (int j = 0; j < m; j++) {
+			pid_t g;
+
+			if (read_full(p[0], &g, sizeof(g)) != (ssize_t)sizeof(g))
+				break;
+			grand[ngrand++] = g;
+		}
+		close(p[0]);
+	}
+	/* Children first: once one is gone, its children are ours to reap. */
+	reap_all(children, (size_t)n, &err);
+	reap_all(grand, ngrand, &err);
+	if (err) {
+		reply_err(err);
+	} else if (ngrand != (size_t)n * (size_t)m) {
+		reply_err(ECHILD);	/* a child could not fork them all */
+	} else {
+		printf("ok");
+		for (int i = 0; i < n; i++) {
+			printf(" %d:", (int)children[i]);
+			for (int j = 0; j < m; j++)
+				printf(j ? ",%d" : "%d", (int)grand[i * m + j]);
+		}
+		printf("\n");
+	}
+	free(children);
+	free(grand);
+}
+
+static void cmd_spawn(int argc, char **argv)
+{
+	int n, err = 0;
+	pid_t *pids;
+
+	if (argc < 2 || !parse_int(argv[0], &n) || n < 0) {
+		printf("err usage\n");
+		return;
+	}
+	argv[argc] = NULL;
+	pids = calloc((size_t)n + 1, sizeof(*pids));
+	if (!pids) {
+		reply_err(ENOMEM);
+		return;
+	}
+	fflush(stdout);
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			exec_program(argv + 1);
+		if (pids[i] < 0) {
+			err = errno;
+			n = i;
+			break;
+		}
+	}
+	reap_all(pids, (size_t)n, &err);
+	if (err) {
+		reply_err(err);
+	} else {
+		printf("ok");
+		for (int i = 0; i < n; i++)
+			printf(" %d", (int)pids[i]);
+		printf("\n");
+	}
+	free(pids);
+}
+
+static void cmd_spawnhold(int argc, char **argv)
+{
+	pid_t pid;
+
+	if (argc < 1) {
+		printf("err usage\n");
+		return;
+	}
+	argv[argc] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		exec_program(argv);
+	if (pid < 0)
+		reply_err(errno);
+	else
+		printf("ok %d\n", (int)pid);
+}
+
+static void cmd_killchild(struct target *t, int argc, char **argv)
+{
+	struct child *c;
+	int pid, sig, status, err;
+
+	if (argc != 2 || !parse_int(argv[0], &pid) || !parse_int(argv[1], &sig)) {
+		printf("err usage\n");
+		return;
+	}
+	if (kill(pid, sig) < 0) {
+		reply_err(errno);
+		return;
+	}
+	err = reap(pid, &status);
+	if (err) {
+		reply_err(err);
+		return;
+	}
+	c = find_child(t, pid);
+	if (c)
+		drop_child(t, c);
+	printf("ok %d\n", status);
+}
+
+static void cmd_forkkill(int argc, char **argv)
+{
+	int sig, status, err;
+	pid_t pid;
+
+	if (argc != 1 || !parse_int(argv[0], &sig)) {
+		printf("err usage\n");
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		signal(sig, SIG_DFL);
+		kill(getpid(), sig);
+		_exit(126);	/* the signal was not fatal */
+	}
+	if (pid < 0) {
+		reply_err(errno);
+		return;
+	}
+	err = reap(pid, &status);
+	if (err)
+		reply_err(err);
+	else
+		printf("ok %d %d\n", (int)pid, status);
+}
+
+/* ---- names ---- */
+
+static void cmd_rename(int argc, char **argv)
+{
+	if (argc != 1) {
+		printf("err usage\n");
+		return;
+	}
+	if (prctl(PR_SET_NAME, argv[0], 0, 0, 0) < 0)
+		reply_err(errno);
+	else
+		printf("ok\n");
+}
+
+static void cmd_renameproc(int argc, char **argv)
+{
+	size_t len;
+	int fd;
+
+	if (argc != 1) {
+		printf("err usage\n");
+		return;
+	}
+	fd = open("/proc/self/comm", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		reply_err(errno);
+		return;
+	}
+	len = strlen(argv[0]);
+	if (write(fd, argv[0], len) != (ssize_t)len)
+		reply_err(errno);
+	else
+		printf("ok\n");
+	close(fd);
+}
+
 /* ---- threads ---- */
 
 static void *worker_main(void *arg)
@@ -472,7 +771,7 @@ static _Noreturn void finish(struct target *t, int code)
 static bool dispatch(struct target *t, char *line, enum loop_end *end,
 		     int *code)
 {
-	char *argv[MAX_ARGS + 1], *save, *tok;
+	char *argv[MAX_ARGS + 2], *save, *tok;	/* + a NULL after the last word */
 	int argc = 0;
 
 	for (tok = strtok_r(line, " \t\r", &save); tok;
@@ -499,6 +798,20 @@ static bool dispatch(struct target *t, char *line, enum loop_end *end,
 		cmd_reap(t, argc, argv + 1);
 	else if (!strcmp(argv[0], "forkexit"))
 		cmd_forkexit(argc, argv + 1);
+	else if (!strcmp(argv[0], "tree"))
+		cmd_tree(argc, argv + 1);
+	else if (!strcmp(argv[0], "spawn"))
+		cmd_spawn(argc, argv + 1);
+	else if (!strcmp(argv[0], "spawnhold"))
+		cmd_spawnhold(argc, argv + 1);
+	else if (!strcmp(argv[0], "killchild"))
+		cmd_killchild(t, argc, argv + 1);
+	else if (!strcmp(argv[0], "forkkill"))
+		cmd_forkkill(argc, argv + 1);
+	else if (!strcmp(argv[0], "rename"))
+		cmd_rename(argc, argv + 1);
+	else if (!strcmp(argv[0], "renameproc"))
+		cmd_renameproc(argc, argv + 1);
 	else if (!strcmp(argv[0], "thread") && argc == 0)
 		cmd_thread(t);
 	else if (!strcmp(argv[0], "endthread"))

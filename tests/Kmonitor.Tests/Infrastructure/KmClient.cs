@@ -19,9 +19,14 @@ public readonly record struct Notification(int Signo, int Code, int Pid, uint Ui
 /// The C test monitor (tests/clients/kmclient.c): opens the device, issues ioctls, and collects the
 /// queued signals it receives (they are blocked, so they wait in its queue until asked for).
 /// </summary>
-public sealed partial class KmClient(string? runAs = null, bool withUserGroups = false)
-    : LineProcess(TestPaths.Native("kmclient"), runAs: runAs, withUserGroups: withUserGroups)
+public sealed partial class KmClient : LineProcess
 {
+    public KmClient(string? runAs = null, bool withUserGroups = false)
+        : base(TestPaths.Native("kmclient"), runAs: runAs, withUserGroups: withUserGroups) { }
+
+    /// <summary>kmclient started by <paramref name="wrapper"/> (unshare, sh...), which ends by exec'ing it.</summary>
+    public KmClient(string wrapper, IEnumerable<string> args) : base(wrapper, args) { }
+
     public const int Signal = 40;
 
     public int Open(string path) => int.Parse(Ok($"open {path}")[0]);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Kmonitor.Abi;
 
 namespace Kmonitor.Tests.Infrastructure;
@@ -40,18 +41,18 @@ public sealed partial class KmClient
     private ReadResult ReadAnswer(string command, int timeoutMs = DefaultTimeoutMs)
     {
         var answer = Send(command, timeoutMs);
-        var records = new List<Record>();
+        var records = new List<EventRecord>();
         if (answer.StartsWith("ok "))
         {
             int n = int.Parse(answer[3..]);
             for (int i = 0; i < n; i++)
-                records.Add(Record.Parse(ReadLine(command)));
+                records.Add(EventRecord.Parse(ReadLine(command)));
         }
         return new ReadResult(answer, records);
     }
 
     /// <summary>The next record, which must come within the time (read one at a time).</summary>
-    public Record Next(int fd, int timeoutMs = 10000)
+    public EventRecord Next(int fd, int timeoutMs = 10000)
     {
         var result = Read(fd, KmonitorEventRecord.Size, timeoutMs);
         if (!result.Ok || result.Records.Count != 1)
@@ -63,16 +64,16 @@ public sealed partial class KmClient
     /// Records up to and including the first that <paramref name="last"/> accepts, read one at a
     /// time so that nothing after it is taken; fails with everything it read.
     /// </summary>
-    public List<Record> ReadUntil(int fd, Func<Record, bool> last, int timeoutMs = 20000)
+    public List<EventRecord> ReadUntil(int fd, Func<EventRecord, bool> last, int timeoutMs = 20000)
     {
-        var read = new List<Record>();
+        var read = new List<EventRecord>();
         var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
         while (true)
         {
             int left = Math.Max(1, (int)(deadline - DateTime.UtcNow).TotalMilliseconds);
             var result = Read(fd, KmonitorEventRecord.Size, left);
             if (!result.Ok)
-                throw new TimeoutException($"kmclient {Pid}: the awaited record did not come ({result.Answer}); read so far {Record.Show(read)}");
+                throw new TimeoutException($"kmclient {Pid}: the awaited record did not come ({result.Answer}); read so far {EventRecord.Show(read)}");
             read.AddRange(result.Records);
             if (last(result.Records[0]))
                 return read;
@@ -80,16 +81,16 @@ public sealed partial class KmClient
     }
 
     /// <summary>Every record queued now (O_NONBLOCK reads until EAGAIN).</summary>
-    public List<Record> Drain(int fd)
+    public List<EventRecord> Drain(int fd)
     {
-        var read = new List<Record>();
+        var read = new List<EventRecord>();
         while (true)
         {
             var result = ReadNonBlocking(fd);
             if (result.Answer == "err EAGAIN")
                 return read;
             if (!result.Ok)
-                throw new InvalidOperationException($"read under O_NONBLOCK answered {result.Answer}; read so far {Record.Show(read)}");
+                throw new InvalidOperationException($"read under O_NONBLOCK answered {result.Answer}; read so far {EventRecord.Show(read)}");
             read.AddRange(result.Records);
         }
     }
@@ -104,4 +105,43 @@ public sealed partial class KmClient
     public string EpollWait(int epfd, int timeoutMs) => Send($"epwait {epfd} {timeoutMs}", timeoutMs + DefaultTimeoutMs);
 
     public string Write(int fd, int bytes) => Send($"write {fd} {bytes}");
+
+    /// <summary>Writes a command without waiting for its answer (a call the test wants blocked: then <see cref="WaitBlocked"/>, <see cref="Finish"/>).</summary>
+    public void Begin(string command)
+    {
+        Process.StandardInput.WriteLine(command);
+        Process.StandardInput.Flush();
+    }
+
+    /// <summary>The answer to the command <see cref="Begin"/> wrote.</summary>
+    public string Finish(string what, int timeoutMs = DefaultTimeoutMs) => ReadLine(what, timeoutMs);
+
+    private static readonly long SysRead = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 63 : 0;
+
+    /// <summary>
+    /// Waits until kmclient sleeps in the system call <see cref="Begin"/> started: /proc shows it
+    /// asleep (S) in a call other than its idle read(2) of stdin.
+    /// </summary>
+    public void WaitBlocked(int timeoutMs = DefaultTimeoutMs)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        string call = "";
+        while (true)
+        {
+            try
+            {
+                call = File.ReadAllText($"/proc/{Pid}/syscall").Trim();
+                string stat = File.ReadAllText($"/proc/{Pid}/stat");
+                var words = call.Split(' ');
+                bool asleep = stat[(stat.LastIndexOf(')') + 2)..].StartsWith('S');
+                bool idle = words.Length > 1 && long.TryParse(words[0], out long nr) && nr == SysRead && words[1] == "0x0";
+                if (asleep && words[0] != "running" && !idle)
+                    return;
+            }
+            catch (IOException) { }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"kmclient {Pid} did not block in its call within {timeoutMs} ms (syscall: {call})");
+            Thread.Sleep(1);
+        }
+    }
 }

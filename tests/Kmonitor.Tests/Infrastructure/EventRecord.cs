@@ -9,7 +9,7 @@ namespace Kmonitor.Tests.Infrastructure;
 /// <summary>
 /// One struct kmonitor_event as kmclient printed it: every field, so a test can check each one.
 /// </summary>
-public readonly record struct Record(
+public readonly record struct EventRecord(
     int Type, uint Seq, int Pid, int Tgid, int Ppid, uint Uid, int Status, uint Watch,
     int Size, ulong Reserved, ulong TimeNs, string Comm)
 {
@@ -31,13 +31,13 @@ public readonly record struct Record(
         Types.FirstOrDefault(t => t.Value == type).Key ?? $"0x{type:X}";
 
     /// <summary>"rec TYPE SEQ PID TGID PPID UID STATUS WATCH SIZE RESERVED TIME_NS COMM" (kmclient.c).</summary>
-    public static Record Parse(string line)
+    public static EventRecord Parse(string line)
     {
         var f = line.Split(' ', 13);
         if (f.Length != 13 || f[0] != "rec")
             throw new FormatException($"not a record: '{line}'");
         int type = Types.TryGetValue(f[1], out int t) ? t : int.Parse(f[1][2..], NumberStyles.HexNumber);
-        return new Record(type, uint.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]), int.Parse(f[5]),
+        return new EventRecord(type, uint.Parse(f[2]), int.Parse(f[3]), int.Parse(f[4]), int.Parse(f[5]),
             uint.Parse(f[6]), int.Parse(f[7]), uint.Parse(f[8]), int.Parse(f[9]), ulong.Parse(f[10]),
             ulong.Parse(f[11]), Unescape(f[12]));
     }
@@ -67,16 +67,16 @@ public readonly record struct Record(
         $"{TypeName(Type)} seq={Seq} pid={Pid} tgid={Tgid} ppid={Ppid} uid={Uid} status={Status} watch={Watch} comm='{Comm}' size={Size} reserved={Reserved} time_ns={TimeNs}";
 
     /// <summary>Records, one per line, for failure messages.</summary>
-    public static string Show(IEnumerable<Record> records) =>
+    public static string Show(IEnumerable<EventRecord> records) =>
         string.Join("\n  ", records.Select(r => r.ToString()).Prepend($"{records.Count()} record(s):"));
 }
 
 /// <summary>What a read command answered: "ok N" with its records, or "timeout", or "err NAME".</summary>
-public sealed record ReadResult(string Answer, IReadOnlyList<Record> Records)
+public sealed record ReadResult(string Answer, IReadOnlyList<EventRecord> Records)
 {
     public bool Ok => Answer.StartsWith("ok ");
 
-    public override string ToString() => $"{Answer}: {Record.Show(Records)}";
+    public override string ToString() => $"{Answer}: {EventRecord.Show(Records)}";
 }
 
 /// <summary>The wait status a record's status field holds (what waitpid gives a parent).</summary>

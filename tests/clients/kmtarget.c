@@ -27,19 +27,19 @@
  *
  *   tree N M [PROG [ARG..]] -> ok C:G,G C:G,G ...  N children, each forking M
  *                              grandchildren that exec PROG (default
- *                              /bin/true) with stdin from /dev/null; each
+ *                              /bin/true; stdio on /dev/null); each
  *                              child _exit(0)s as soon as it has forked them,
  *                              so the grandchildren are re-parented to us (a
  *                              child subreaper from then on).  Answered once
  *                              every one of them has exited; C is a child's
  *                              pid, G its grandchildren's (none: "C:")
  *   spawn N PROG [ARG..]   -> ok PID PID ...    N children forked at once that
- *                              exec PROG (stdin /dev/null); answered once all
+ *                              exec PROG (stdio on /dev/null); answered once all
  *                              have exited
  *   reapall                -> ok N              reaps the N processes tree and
  *                              spawn left as zombies (see await_zombies)
- *   spawnhold PROG [ARG..] -> ok PID            one child that execs PROG
- *                              (stdin /dev/null), left running
+ *   spawnhold PROG [ARG..] -> ok PID            one child that execs PROG,
+ *                              left running (SIGKILLed when we exit)
  *   killchild PID SIG      -> ok STATUS         kill(PID, SIG), then reap it:
  *                              the raw wait status
  *   forkkill SIG           -> ok PID STATUS     a child that kills itself with
@@ -110,6 +110,8 @@ struct target {
 	char exe[PATH_MAX];	/* our binary, resolved at start ("" if not) */
 	pid_t *zombies;		/* exited, left unreaped by tree and spawn */
 	size_t nzombies, cap_zombies;
+	pid_t *held;		/* left running by spawnhold; killed when we end */
+	size_t nheld, cap_held;
 };
 
 /* What the command loop asks of its caller. */
@@ -326,19 +328,23 @@ static void cmd_forkexit(int argc, char **argv)
 /* ---- bursts: trees of short-lived processes ---- */
 
 /*
- * In a new child: no descriptor of ours from 3 up, stdin from /dev/null,
- * then PROG; 127 if it cannot run.
+ * In a new child: no descriptor of ours from 3 up, and /dev/null for stdin,
+ * stdout and stderr (a program left running must not hold the test's pipes
+ * open: whoever reads them would wait for their end as long as it runs);
+ * then PROG, or _exit(127).
  */
 static _Noreturn void exec_program(char **argv)
 {
 	int null;
 
 	close_range(3, ~0U, 0);
-	null = open("/dev/null", O_RDONLY);
-
-	if (null >= 0 && null != STDIN_FILENO) {
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
-		close(null);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
 	}
 	execv(argv[0], argv);
 	_exit(127);
@@ -537,7 +543,7 @@ static void cmd_spawn(struct target *t, int argc, char **argv)
 	free(pids);
 }
 
-static void cmd_spawnhold(int argc, char **argv)
+static void cmd_spawnhold(struct target *t, int argc, char **argv)
 {
 	pid_t pid;
 
@@ -545,15 +551,35 @@ static void cmd_spawnhold(int argc, char **argv)
 		printf("err usage\n");
 		return;
 	}
+	if (t->nheld == t->cap_held) {
+		size_t cap = t->cap_held ? t->cap_held * 2 : 8;
+		pid_t *h = realloc(t->held, cap * sizeof(*h));
+
+		if (!h) {
+			reply_err(ENOMEM);
+			return;
+		}
+		t->held = h;
+		t->cap_held = cap;
+	}
 	argv[argc] = NULL;
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
 		exec_program(argv);
-	if (pid < 0)
+	if (pid < 0) {
 		reply_err(errno);
-	else
-		printf("ok %d\n", (int)pid);
+		return;
+	}
+	t->held[t->nheld++] = pid;
+	printf("ok %d\n", (int)pid);
+}
+
+static void forget_held(struct target *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nheld; i++)
+		if (t->held[i] == pid)
+			t->held[i] = t->held[--t->nheld];
 }
 
 static void cmd_killchild(struct target *t, int argc, char **argv)
@@ -577,6 +603,7 @@ static void cmd_killchild(struct target *t, int argc, char **argv)
 	c = find_child(t, pid);
 	if (c)
 		drop_child(t, c);
+	forget_held(t, pid);
 	printf("ok %d\n", status);
 }
 
@@ -798,6 +825,10 @@ static void target_free(struct target *t)
 			close(t->children[i].ctl);
 	free(t->children);
 	free(t->zombies);
+	/* What spawnhold left running ends with us, not minutes later. */
+	for (size_t i = 0; i < t->nheld; i++)
+		kill(t->held[i], SIGKILL);
+	free(t->held);
 	/*
 	 * Threads still running are left blocked, not ended: ending them
 	 * first would add THREAD_EXIT events the test did not ask for.  The
@@ -855,7 +886,7 @@ static bool dispatch(struct target *t, char *line, enum loop_end *end,
 	else if (!strcmp(argv[0], "reapall") && argc == 0)
 		cmd_reapall(t);
 	else if (!strcmp(argv[0], "spawnhold"))
-		cmd_spawnhold(argc, argv + 1);
+		cmd_spawnhold(t, argc, argv + 1);
 	else if (!strcmp(argv[0], "killchild"))
 		cmd_killchild(t, argc, argv + 1);
 	else if (!strcmp(argv[0], "forkkill"))

@@ -82,6 +82,21 @@ public class SubscriptionTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
     }
 
     [Fact]
+    public void TREE_reports_the_thread_events_of_its_members()
+    {
+        var (client, fd) = Monitor();
+        var root = Target();
+        uint id = client.SubscribeOk(fd, KMONITOR_SCOPE_TREE, KMONITOR_THREAD_CREATE | KMONITOR_THREAD_EXIT, root.Pid);
+        int tid = root.Thread();
+        root.EndThread(tid);
+        var records = new List<EventRecord> { client.Next(fd), client.Next(fd) };
+        Assert.True(records.Select(r => (r.Type, r.Seq, r.Pid, r.Tgid, r.Watch, r.Comm)).SequenceEqual([
+            (KMONITOR_THREAD_CREATE, 1u, tid, root.Pid, id, "kmtarget"),
+            (KMONITOR_THREAD_EXIT, 2u, tid, root.Pid, id, "kmtarget")]), EventRecord.Show(records));
+        Assert.True(records[0].Ppid == root.Pid, $"THREAD_CREATE's ppid is the process that forked: {records[0]}");
+    }
+
+    [Fact]
     public void NAME_sees_200_short_lived_processes_start_and_stop_exactly_once_each()
     {
         using var program = new NamedProgram(True);

@@ -364,16 +364,17 @@ public class SubscriptionTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
         var client = Own(new KmClient());
         int fd = client.Open(daemon.DevicePath);
         int stays = client.Open(daemon.DevicePath);
-        var target = Target();
-        client.SubscribeOk(fd, KMONITOR_SCOPE_TREE, KMONITOR_PROCESS_EXIT, target.Pid, KmClient.Signal);
-        client.SubscribeOk(fd, KMONITOR_SCOPE_TREE, KMONITOR_PROCESS_EXIT | KMONITOR_PROCESS_FORK, target.Pid);
-        target.ForkExit(0); // a record left queued on fd
+        var signalled = Target();
+        var recorded = Target();
+        client.SubscribeOk(fd, KMONITOR_SCOPE_TREE, KMONITOR_PROCESS_EXIT, signalled.Pid, KmClient.Signal);
+        client.SubscribeOk(fd, KMONITOR_SCOPE_TREE, KMONITOR_PROCESS_FORK, recorded.Pid);
+        recorded.ForkExit(0); // a record left queued on fd
         Assert.Equal(2, daemon.Status().GetProperty("subscriptions").GetInt32());
         Assert.Equal("ok", client.Close(fd));
         AssertNothingQueued(client, stays); // an ioctl on another file: the release has been handled before it returns
         Assert.Equal(0, daemon.Status().GetProperty("subscriptions").GetInt32());
-        target.Exit(0);
-        AssertNothingQueued(client, stays); // no signal from the signal subscription either
+        signalled.Exit(0);
+        AssertNothingQueued(client, stays); // no signal from the dropped signal subscription
     }
 
     [Fact]

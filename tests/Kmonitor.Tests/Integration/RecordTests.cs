@@ -15,7 +15,7 @@ public class RecordTests(DaemonFixture fixture) : DeviceTest(fixture), IClassFix
     private const int RecordSize = Abi.KmonitorEventRecord.Size;
 
     /// <summary>CLOCK_MONOTONIC in ns: what the connector stamps events with (.NET's Stopwatch reads that clock on Linux).</summary>
-    private static ulong MonotonicNs() => (ulong)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
+    private static ulong MonotonicNs() => (ulong)((Int128)Stopwatch.GetTimestamp() * 1_000_000_000 / Stopwatch.Frequency);
 
     private static void AssertRecord(EventRecord expected, EventRecord actual, string what)
     {

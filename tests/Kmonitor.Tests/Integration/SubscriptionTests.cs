@@ -16,7 +16,6 @@ public class SubscriptionTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
     private const int ForkExecExit = KMONITOR_PROCESS_FORK | KMONITOR_PROCESS_EXEC | KMONITOR_PROCESS_EXIT;
     private static readonly string True = "/bin/true";
     private static readonly string TrueComm = Path.GetFileName(True);
-    private static int Parent => Environment.ProcessId; // the parent of every target this test starts
 
     [Fact]
     public void SUBSCRIBE_returns_ids_above_0_unique_within_the_file()

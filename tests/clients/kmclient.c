@@ -22,11 +22,51 @@
  *                                 the files outlive this monitor; kill it)
  *   quit                       -> ok, then exit 0 (EOF exits 0 too)
  *
+ * Records and subscriptions (REGISTER with SIG 0 asks for records: "reg FD
+ * PID TYPE 0"):
+ *
+ *   sub FD SCOPE TYPE PID SIG FLAGS [PATTERN]
+ *                              -> ok ID            (KMONITOR_IOWR_SUBSCRIBE;
+ *                                 PATTERN is the rest of the line after one
+ *                                 blank, blanks included; absent: empty)
+ *   subfill FD SCOPE TYPE PID SIG FLAGS BYTE
+ *                              -> ok ID            all 232 pattern bytes are
+ *                                 BYTE: a pattern with no NUL
+ *   unsub FD ID                -> ok               (KMONITOR_IOW_UNSUBSCRIBE)
+ *   read FD SIZE MS            -> ok N, then N record lines / timeout
+ *                                 blocking read(2) into SIZE bytes; MS > 0
+ *                                 arms a timer whose SIGALRM ends the read
+ *                                 ("timeout"); MS 0 waits for ever
+ *   readnb FD SIZE             -> ok N, then N record lines   (O_NONBLOCK for
+ *                                 this read only; nothing queued: err EAGAIN)
+ *   readintr FD SIZE RESTART   -> err EINTR (or ok N + records if one came)
+ *                                 a blocking read that another thread sends
+ *                                 SIGALRM once /proc shows the reader asleep
+ *                                 in read(FD); RESTART 1 installs the handler
+ *                                 with SA_RESTART, 0 without
+ *   poll FD MS                 -> readable / timeout / revents 0xHEX
+ *   select FD MS               -> readable / timeout
+ *   epoll FD                   -> ok EPFD          an epoll instance watching
+ *                                 FD for EPOLLIN | EPOLLET
+ *   epwait EPFD MS             -> readable / timeout / revents 0xHEX
+ *   write FD N                 -> ok WRITTEN       write(2) of N zero bytes
+ *
+ * A record line (every field of struct kmonitor_event):
+ *
+ *   rec TYPE SEQ PID TGID PPID UID STATUS WATCH SIZE RESERVED TIME_NS COMM
+ *
+ * TYPE is the ABI's name (KMONITOR_PROCESS_EXIT, KMONITOR_EVENT_LOST...) or
+ * 0xHEX for a bit it does not name; COMM is last, up to its NUL (all 16
+ * bytes without one), with blanks, '\\' and unprintable bytes written \xHH
+ * (an empty name leaves the line ending in a blank).  A read whose byte
+ * count is not a multiple of 64 answers "err partial BYTES" and no records.
+ *
  * Failures answer "err NAME" (errno symbol) or "err NUMBER"; a malformed
  * or unknown command answers "err usage".  Numbers are strtol base 0.
  *
  * SIGRTMIN..SIGRTMAX and SIGUSR1/2 are blocked for the whole process from
  * the start, so notifications stay queued until "wait" collects them.
+ * SIGALRM is kept for ending reads (a handler that only notes the signal).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,7 +79,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,8 +90,10 @@
 #include <linux/kmonitor.h>
 
 #include "common.h"
+#include "kmrecords.h"
 
-#define MAX_ARGS 8
+/* Enough for "sub" with a pattern of many words. */
+#define MAX_ARGS 128
 
 static void reply_rc(int rc)
 {
@@ -58,7 +103,7 @@ static void reply_rc(int rc)
 		printf("ok\n");
 }
 
-static bool parse_ll(const char *s, long long *out)
+bool parse_ll(const char *s, long long *out)
 {
 	char *end;
 
@@ -73,7 +118,7 @@ static bool parse_ll(const char *s, long long *out)
  * An int-sized field.  Values up to UINT_MAX are accepted and wrap, so a
  * test can write a mask such as 0x80000000 in hex.
  */
-static bool parse_int(const char *s, int *out)
+bool parse_int(const char *s, int *out)
 {
 	long long v;
 
@@ -317,12 +362,22 @@ static void do_setuid(const char *arg)
 /* Returns false when the command asks us to stop. */
 static bool dispatch(char *line)
 {
-	char *argv[MAX_ARGS];
+	char *argv[MAX_ARGS], *whole;
 	int argc;
 
 	if (try_open(line))
 		return true;
+	whole = strdup(line);	/* split() cuts the line; "sub" needs it whole */
+	if (!whole) {
+		reply_err(ENOMEM);
+		return true;
+	}
 	argc = split(line, argv);
+	if (argc > 0 && records_dispatch(whole, argc - 1, argv)) {
+		free(whole);
+		return true;
+	}
+	free(whole);
 	if (argc <= 0) {
 		printf("err usage\n");
 		return true;
@@ -366,6 +421,10 @@ int main(void)
 	notification_set(&set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
 		perror("sigprocmask");
+		return 1;
+	}
+	if (records_init() < 0) {
+		perror("sigaction SIGALRM");
 		return 1;
 	}
 	while (getline(&line, &cap, stdin) >= 0) {

@@ -23,6 +23,31 @@
  *                                              then the process exits 0
  *   quit                  -> ok                exit 0 (EOF exits 0 too)
  *
+ * Bursts, names and statuses (for records and subscriptions):
+ *
+ *   tree N M [PROG [ARG..]] -> ok C:G,G C:G,G ...  N children, each forking M
+ *                              grandchildren that exec PROG (default
+ *                              /bin/true; stdio on /dev/null); each
+ *                              child _exit(0)s as soon as it has forked them,
+ *                              so the grandchildren are re-parented to us (a
+ *                              child subreaper from then on).  Answered once
+ *                              every one of them has exited; C is a child's
+ *                              pid, G its grandchildren's (none: "C:")
+ *   spawn N PROG [ARG..]   -> ok PID PID ...    N children forked at once that
+ *                              exec PROG (stdio on /dev/null); answered once all
+ *                              have exited
+ *   reapall                -> ok N              reaps the N processes tree and
+ *                              spawn left as zombies (see await_zombies)
+ *   spawnhold PROG [ARG..] -> ok PID            one child that execs PROG,
+ *                              left running (SIGKILLed when we exit)
+ *   killchild PID SIG      -> ok STATUS         kill(PID, SIG), then reap it:
+ *                              the raw wait status
+ *   forkkill SIG           -> ok PID STATUS     a child that kills itself with
+ *                              SIG at once; reaped
+ *   rename NAME            -> ok                prctl(PR_SET_NAME, NAME)
+ *   renameproc NAME        -> ok                NAME written to /proc/self/comm
+ *                              (exit N and kill SIG end us with a status)
+ *
  * Errors answer "err NAME" (errno symbol or number); malformed or unknown
  * commands answer "err usage".  Numbers are strtol base 0.
  *
@@ -49,6 +74,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -58,7 +84,7 @@
 #include "common.h"
 
 #define LINE_MAX_LEN 256
-#define MAX_ARGS 4
+#define MAX_ARGS 16
 
 /* A child made by "fork": ctl is the write end of its control pipe. */
 struct child {
@@ -82,6 +108,10 @@ struct target {
 	pthread_t leader;
 	bool leader_gone;
 	char exe[PATH_MAX];	/* our binary, resolved at start ("" if not) */
+	pid_t *zombies;		/* exited, left unreaped by tree and spawn */
+	size_t nzombies, cap_zombies;
+	pid_t *held;		/* left running by spawnhold; killed when we end */
+	size_t nheld, cap_held;
 };
 
 /* What the command loop asks of its caller. */
@@ -295,6 +325,351 @@ static void cmd_forkexit(int argc, char **argv)
 	printf("ok %d\n", (int)pid);
 }
 
+/* ---- bursts: trees of short-lived processes ---- */
+
+/*
+ * In a new child: no descriptor of ours from 3 up, and /dev/null for stdin,
+ * stdout and stderr (a program left running must not hold the test's pipes
+ * open: whoever reads them would wait for their end as long as it runs);
+ * then PROG, or _exit(127).
+ */
+static _Noreturn void exec_program(char **argv)
+{
+	int null;
+
+	close_range(3, ~0U, 0);
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/*
+ * Waits until each of pids has exited, leaving it a zombie (WNOWAIT) on
+ * t's list for "reapall": a zombie keeps its /proc entry, so the daemon can
+ * still read its name when it handles the EXEC (a process reaped before
+ * that is the one window the issue documents, and not what these tests
+ * measure).  The first failure is kept in *err.
+ */
+static void await_zombies(struct target *t, const pid_t *pids, size_t n, int *err)
+{
+	siginfo_t si;
+
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		do
+			r = waitid(P_PID, (id_t)pids[i], &si, WEXITED | WNOWAIT);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			if (!*err)
+				*err = errno;
+			continue;
+		}
+		if (t->nzombies == t->cap_zombies) {
+			size_t cap = t->cap_zombies ? t->cap_zombies * 2 : 64;
+			pid_t *z = realloc(t->zombies, cap * sizeof(*z));
+
+			if (!z) {
+				reap(pids[i], NULL);	/* cannot keep it: do not leak it */
+				if (!*err)
+					*err = ENOMEM;
+				continue;
+			}
+			t->zombies = z;
+			t->cap_zombies = cap;
+		}
+		t->zombies[t->nzombies++] = pids[i];
+	}
+}
+
+static void cmd_reapall(struct target *t)
+{
+	size_t n = t->nzombies;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int e = reap(t->zombies[i], NULL);
+
+		if (e && !err)
+			err = e;
+	}
+	t->nzombies = 0;
+	if (err)
+		reply_err(err);
+	else
+		printf("ok %zu\n", n);
+}
+
+/*
+ * A child of "tree": forks m grandchildren that exec argv, writes their
+ * pids to report, and exits at once (without reaping them).
+ */
+static _Noreturn void tree_child(int report, int m, char **argv)
+{
+	close_fds_except(report);
+	for (int j = 0; j < m; j++) {
+		pid_t g = fork();
+
+		if (g == 0) {
+			close(report);
+			exec_program(argv);
+		}
+		if (g < 0)
+			_exit(1);
+		if (write(report, &g, sizeof(g)) != (ssize_t)sizeof(g))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void cmd_tree(struct target *t, int argc, char **argv)
+{
+	static char *default_prog[] = { "/bin/true", NULL };
+	char **prog = argc > 2 ? argv + 2 : default_prog;
+	int n, m, err = 0;
+	pid_t *children, *grand;
+	size_t ngrand = 0;
+
+	if (argc < 2 || !parse_int(argv[0], &n) || !parse_int(argv[1], &m) ||
+	    n < 0 || m < 0) {
+		printf("err usage\n");
+		return;
+	}
+	argv[argc] = NULL;	/* dispatch leaves a slot after the last word */
+	/* Orphaned grandchildren come to us, so we can reap every one. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		reply_err(errno);
+		return;
+	}
+	children = calloc((size_t)n + 1, sizeof(*children));
+	grand = calloc((size_t)n * (size_t)m + 1, sizeof(*grand));
+	if (!children || !grand) {
+		free(children);
+		free(grand);
+		reply_err(ENOMEM);
+		return;
+	}
+	fflush(stdout);
+	for (int i = 0; i < n; i++) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			err = errno;
+			n = i;
+			break;
+		}
+		children[i] = fork();
+		if (children[i] == 0)
+			tree_child(p[1], m, prog);
+		close(p[1]);
+		if (children[i] < 0) {
+			err = errno;
+			close(p[0]);
+			n = i;
+			break;
+		}
+		/* Read at once: the pipe's end closes when the child exits. */
+		for (int j = 0; j < m; j++) {
+			pid_t g;
+
+			if (read_full(p[0], &g, sizeof(g)) != (ssize_t)sizeof(g))
+				break;
+			grand[ngrand++] = g;
+		}
+		close(p[0]);
+	}
+	/* Children first: once one has exited, its children are ours. */
+	await_zombies(t, children, (size_t)n, &err);
+	await_zombies(t, grand, ngrand, &err);
+	if (err) {
+		reply_err(err);
+	} else if (ngrand != (size_t)n * (size_t)m) {
+		reply_err(ECHILD);	/* a child could not fork them all */
+	} else {
+		printf("ok");
+		for (int i = 0; i < n; i++) {
+			printf(" %d:", (int)children[i]);
+			for (int j = 0; j < m; j++)
+				printf(j ? ",%d" : "%d", (int)grand[i * m + j]);
+		}
+		printf("\n");
+	}
+	free(children);
+	free(grand);
+}
+
+static void cmd_spawn(struct target *t, int argc, char **argv)
+{
+	int n, err = 0;
+	pid_t *pids;
+
+	if (argc < 2 || !parse_int(argv[0], &n) || n < 0) {
+		printf("err usage\n");
+		return;
+	}
+	argv[argc] = NULL;
+	pids = calloc((size_t)n + 1, sizeof(*pids));
+	if (!pids) {
+		reply_err(ENOMEM);
+		return;
+	}
+	fflush(stdout);
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			exec_program(argv + 1);
+		if (pids[i] < 0) {
+			err = errno;
+			n = i;
+			break;
+		}
+	}
+	await_zombies(t, pids, (size_t)n, &err);
+	if (err) {
+		reply_err(err);
+	} else {
+		printf("ok");
+		for (int i = 0; i < n; i++)
+			printf(" %d", (int)pids[i]);
+		printf("\n");
+	}
+	free(pids);
+}
+
+static void cmd_spawnhold(struct target *t, int argc, char **argv)
+{
+	pid_t pid;
+
+	if (argc < 1) {
+		printf("err usage\n");
+		return;
+	}
+	if (t->nheld == t->cap_held) {
+		size_t cap = t->cap_held ? t->cap_held * 2 : 8;
+		pid_t *h = realloc(t->held, cap * sizeof(*h));
+
+		if (!h) {
+			reply_err(ENOMEM);
+			return;
+		}
+		t->held = h;
+		t->cap_held = cap;
+	}
+	argv[argc] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		exec_program(argv);
+	if (pid < 0) {
+		reply_err(errno);
+		return;
+	}
+	t->held[t->nheld++] = pid;
+	printf("ok %d\n", (int)pid);
+}
+
+static void forget_held(struct target *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nheld; i++)
+		if (t->held[i] == pid)
+			t->held[i] = t->held[--t->nheld];
+}
+
+static void cmd_killchild(struct target *t, int argc, char **argv)
+{
+	struct child *c;
+	int pid, sig, status, err;
+
+	if (argc != 2 || !parse_int(argv[0], &pid) || !parse_int(argv[1], &sig)) {
+		printf("err usage\n");
+		return;
+	}
+	if (kill(pid, sig) < 0) {
+		reply_err(errno);
+		return;
+	}
+	err = reap(pid, &status);
+	if (err) {
+		reply_err(err);
+		return;
+	}
+	c = find_child(t, pid);
+	if (c)
+		drop_child(t, c);
+	forget_held(t, pid);
+	printf("ok %d\n", status);
+}
+
+static void cmd_forkkill(int argc, char **argv)
+{
+	int sig, status, err;
+	pid_t pid;
+
+	if (argc != 1 || !parse_int(argv[0], &sig)) {
+		printf("err usage\n");
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		signal(sig, SIG_DFL);
+		kill(getpid(), sig);
+		_exit(126);	/* the signal was not fatal */
+	}
+	if (pid < 0) {
+		reply_err(errno);
+		return;
+	}
+	err = reap(pid, &status);
+	if (err)
+		reply_err(err);
+	else
+		printf("ok %d %d\n", (int)pid, status);
+}
+
+/* ---- names ---- */
+
+static void cmd_rename(int argc, char **argv)
+{
+	if (argc != 1) {
+		printf("err usage\n");
+		return;
+	}
+	if (prctl(PR_SET_NAME, argv[0], 0, 0, 0) < 0)
+		reply_err(errno);
+	else
+		printf("ok\n");
+}
+
+static void cmd_renameproc(int argc, char **argv)
+{
+	size_t len;
+	int fd;
+
+	if (argc != 1) {
+		printf("err usage\n");
+		return;
+	}
+	fd = open("/proc/self/comm", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		reply_err(errno);
+		return;
+	}
+	len = strlen(argv[0]);
+	if (write(fd, argv[0], len) != (ssize_t)len)
+		reply_err(errno);
+	else
+		printf("ok\n");
+	close(fd);
+}
+
 /* ---- threads ---- */
 
 static void *worker_main(void *arg)
@@ -449,6 +824,11 @@ static void target_free(struct target *t)
 		if (t->children[i].ctl >= 0)
 			close(t->children[i].ctl);
 	free(t->children);
+	free(t->zombies);
+	/* What spawnhold left running ends with us, not minutes later. */
+	for (size_t i = 0; i < t->nheld; i++)
+		kill(t->held[i], SIGKILL);
+	free(t->held);
 	/*
 	 * Threads still running are left blocked, not ended: ending them
 	 * first would add THREAD_EXIT events the test did not ask for.  The
@@ -472,7 +852,7 @@ static _Noreturn void finish(struct target *t, int code)
 static bool dispatch(struct target *t, char *line, enum loop_end *end,
 		     int *code)
 {
-	char *argv[MAX_ARGS + 1], *save, *tok;
+	char *argv[MAX_ARGS + 2], *save, *tok;	/* + a NULL after the last word */
 	int argc = 0;
 
 	for (tok = strtok_r(line, " \t\r", &save); tok;
@@ -499,6 +879,22 @@ static bool dispatch(struct target *t, char *line, enum loop_end *end,
 		cmd_reap(t, argc, argv + 1);
 	else if (!strcmp(argv[0], "forkexit"))
 		cmd_forkexit(argc, argv + 1);
+	else if (!strcmp(argv[0], "tree"))
+		cmd_tree(t, argc, argv + 1);
+	else if (!strcmp(argv[0], "spawn"))
+		cmd_spawn(t, argc, argv + 1);
+	else if (!strcmp(argv[0], "reapall") && argc == 0)
+		cmd_reapall(t);
+	else if (!strcmp(argv[0], "spawnhold"))
+		cmd_spawnhold(t, argc, argv + 1);
+	else if (!strcmp(argv[0], "killchild"))
+		cmd_killchild(t, argc, argv + 1);
+	else if (!strcmp(argv[0], "forkkill"))
+		cmd_forkkill(argc, argv + 1);
+	else if (!strcmp(argv[0], "rename"))
+		cmd_rename(argc, argv + 1);
+	else if (!strcmp(argv[0], "renameproc"))
+		cmd_renameproc(argc, argv + 1);
 	else if (!strcmp(argv[0], "thread") && argc == 0)
 		cmd_thread(t);
 	else if (!strcmp(argv[0], "endthread"))

@@ -19,9 +19,14 @@ public readonly record struct Notification(int Signo, int Code, int Pid, uint Ui
 /// The C test monitor (tests/clients/kmclient.c): opens the device, issues ioctls, and collects the
 /// queued signals it receives (they are blocked, so they wait in its queue until asked for).
 /// </summary>
-public sealed class KmClient(string? runAs = null, bool withUserGroups = false)
-    : LineProcess(TestPaths.Native("kmclient"), runAs: runAs, withUserGroups: withUserGroups)
+public sealed partial class KmClient : LineProcess
 {
+    public KmClient(string? runAs = null, bool withUserGroups = false)
+        : base(TestPaths.Native("kmclient"), runAs: runAs, withUserGroups: withUserGroups) { }
+
+    /// <summary>kmclient started by <paramref name="wrapper"/> (unshare, sh...), which ends by exec'ing it.</summary>
+    public KmClient(string wrapper, IEnumerable<string> args) : base(wrapper, args) { }
+
     public const int Signal = 40;
 
     public int Open(string path) => int.Parse(Ok($"open {path}")[0]);
@@ -69,7 +74,10 @@ public sealed class KmClient(string? runAs = null, bool withUserGroups = false)
 public sealed class KmTarget : LineProcess
 {
     /// <summary>Starts the target and waits until it answers, so it is kmtarget (under its final uid) from then on.</summary>
-    public KmTarget(string? runAs = null) : base(TestPaths.Native("kmtarget"), runAs: runAs) => Ok("pid");
+    public KmTarget(string? runAs = null) : this(TestPaths.Native("kmtarget"), runAs) { }
+
+    /// <summary>kmtarget run from another file (a copy under another name: its comm is that name).</summary>
+    public KmTarget(string program, string? runAs) : base(program, runAs: runAs) => Ok("pid");
 
     public int Fork() => int.Parse(Ok("fork")[0]);
     public void ExitChild(int child, int code) => Ok($"exitchild {child} {code}");
@@ -78,6 +86,44 @@ public sealed class KmTarget : LineProcess
     public int Thread() => int.Parse(Ok("thread")[0]);
     public void EndThread(int tid) => Ok($"endthread {tid}");
     public uint Uid => uint.Parse(Ok("pid")[1]);
+
+    /// <summary>
+    /// <paramref name="children"/> children that each fork <paramref name="grandchildren"/> grandchildren
+    /// exec'ing <paramref name="program"/> (default /bin/true), all exiting at once; returned once all are
+    /// exited (left as zombies: <see cref="ReapAll"/>; this target is their subreaper), as child pid -> its
+    /// grandchildren's pids.
+    /// </summary>
+    public List<(int Child, int[] Grandchildren)> Tree(int children, int grandchildren, string? program = null) =>
+        [.. Ok($"tree {children} {grandchildren}{(program is null ? "" : " " + program)}").Select(word =>
+        {
+            var parts = word.Split(':');
+            return (int.Parse(parts[0]), parts[1].Length == 0 ? [] : parts[1].Split(',').Select(int.Parse).ToArray());
+        })];
+
+    /// <summary><paramref name="count"/> children exec'ing <paramref name="argv"/> at once; their pids, once all have exited (zombies until <see cref="ReapAll"/>).</summary>
+    public int[] Spawn(int count, string argv) => [.. Ok($"spawn {count} {argv}").Select(int.Parse)];
+
+    /// <summary>Reaps what Tree and Spawn left as zombies; how many.</summary>
+    public int ReapAll() => int.Parse(Ok("reapall")[0]);
+
+    /// <summary>A child exec'ing <paramref name="argv"/>, left running.</summary>
+    public int SpawnHold(string argv) => int.Parse(Ok($"spawnhold {argv}")[0]);
+
+    /// <summary>Kills a child and reaps it: its raw wait status.</summary>
+    public int KillChild(int child, int signal) => int.Parse(Ok($"killchild {child} {signal}")[0]);
+
+    /// <summary>A child that kills itself with <paramref name="signal"/>: its pid and raw wait status.</summary>
+    public (int Pid, int Status) ForkKill(int signal)
+    {
+        var f = Ok($"forkkill {signal}");
+        return (int.Parse(f[0]), int.Parse(f[1]));
+    }
+
+    /// <summary>prctl(PR_SET_NAME).</summary>
+    public void Rename(string name) => Ok($"rename {name}");
+
+    /// <summary>Writes /proc/self/comm.</summary>
+    public void RenameThroughProc(string name) => Ok($"renameproc {name}");
 
     /// <summary>Execs itself again; the new image announces itself with "ok PID".</summary>
     public void Exec()

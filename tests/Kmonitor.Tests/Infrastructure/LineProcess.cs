@@ -76,6 +76,16 @@ public class LineProcess : IDisposable
         return line;
     }
 
+    /// <summary>Waits for the program to exit and returns every line it printed that was not read yet.</summary>
+    public List<string> ReadToEnd(int timeoutMs = DefaultTimeoutMs)
+    {
+        WaitForExit(timeoutMs);
+        var rest = new List<string>();
+        while (_lines.TryTake(out var line, timeoutMs)) // false at once when the output has ended
+            rest.Add(line);
+        return rest;
+    }
+
     /// <summary>Sends a command that must answer "ok ..." and returns the words after "ok".</summary>
     public string[] Ok(string command)
     {

@@ -362,7 +362,7 @@ static void one_call(struct worker *w, int fd, long call)
 			allowed = RES_EFAULT;
 		else if (cmd->pid <= 0 || cmd->type == 0 ||
 			 (cmd->type & ~ALL_EVENTS) != 0 ||
-			 cmd->signal < 1 || cmd->signal > 64)
+			 cmd->signal < 0 || cmd->signal > 64)
 			allowed = RES_EINVAL;
 		else if (!mask)
 			allowed = RES_ESRCH;

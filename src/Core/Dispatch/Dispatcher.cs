@@ -2,6 +2,7 @@ using Kmonitor.Abi;
 using Kmonitor.Diagnostics;
 using Kmonitor.Events;
 using Kmonitor.Exits;
+using Kmonitor.Procfs;
 using Kmonitor.Registrations;
 using Kmonitor.Signals;
 using Kmonitor.Subscriptions;
@@ -23,6 +24,7 @@ public sealed class Dispatcher : IDisposable
     private readonly Notifier _notifier;
     private readonly OpenFiles _files;
     private readonly SubscriptionEngine _subscriptions;
+    private readonly IProcReader _proc;
     private readonly Counters _counters;
     private readonly TimeProvider _time;
     private readonly Thread _thread;
@@ -31,8 +33,9 @@ public sealed class Dispatcher : IDisposable
     private int _resyncRequested;
 
     public Dispatcher(EventRing ring, RegistrationTable table, ProcessWatcher watcher, ExitReporter exits, Notifier notifier,
-        OpenFiles files, SubscriptionEngine subscriptions, Counters counters, TimeProvider? time = null)
+        OpenFiles files, SubscriptionEngine subscriptions, IProcReader proc, Counters counters, TimeProvider? time = null)
     {
+        _proc = proc;
         _subscriptions = subscriptions;
         _ring = ring;
         _table = table;
@@ -131,6 +134,9 @@ public sealed class Dispatcher : IDisposable
             case ProcEventWhat.PROC_EVENT_UID:
                 _table.UpdateUid(ev.Pid, ev.RealUid, ev.TimestampNs);
                 break;
+            case ProcEventWhat.PROC_EVENT_COMM:
+                OnComm(ev);
+                break;
             case ProcEventWhat.KMONITORD_PROCESS_GONE:
                 OnProcessGone((WatchedProcess)subject!);
                 break;
@@ -155,6 +161,17 @@ public sealed class Dispatcher : IDisposable
     }
 
     private void OnExec(in ProcEvent ev) => MatchAndSend(ev, EventMapper.Map(ev, _events));
+
+    /// <summary>
+    /// A task renamed itself (prctl PR_SET_NAME, or a write to /proc/PID/comm): the name records of its
+    /// registrations carry from now on, read now while the task surely still has its /proc entry.
+    /// </summary>
+    private void OnComm(in ProcEvent ev)
+    {
+        // A process registration's target is its leader, whose name is the process's.
+        if (_table.HasTarget(ev.Pid) && _proc.ReadComm(ev.Pid) is string comm)
+            _table.UpdateComm(ev.Pid, comm);
+    }
 
     /// <summary>Every notification the event calls for, to every registration on the task and on its process.</summary>
     private void MatchAndSend(in ProcEvent ev, int count)

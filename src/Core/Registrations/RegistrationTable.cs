@@ -194,6 +194,19 @@ public sealed class RegistrationTable
         }
     }
 
+    /// <summary>A task was renamed (the connector's COMM event): records about it carry the new name. Dispatcher thread only.</summary>
+    public void UpdateComm(int pid, string comm)
+    {
+        var bucket = _buckets[BucketOf(pid)];
+        lock (bucket)
+        {
+            if (!bucket.ByTarget.TryGetValue(pid, out var list))
+                return;
+            foreach (var registration in list)
+                registration.Comm = comm;
+        }
+    }
+
     /// <summary>Whether any registration targets <paramref name="pid"/> (a cheap test for the dispatcher and tests).</summary>
     public bool HasTarget(int pid)
     {

@@ -78,6 +78,20 @@ public sealed class RecordDeliveryTests : IDisposable
     }
 
     [Fact]
+    public void A_rename_is_followed_by_the_records_that_come_after_it()
+    {
+        var file = _h.Open();
+        _h.Proc.NameOf(_target.Pid, "before");
+        Assert.Equal(0, _h.Register(file, _target.Pid, KMONITOR_PROCESS_FORK, signal: 0));
+        _h.Proc.NameOf(_target.Pid, "after");
+        _h.Event(ProcEventWhat.PROC_EVENT_FORK, 4242, 4242, _target.Pid, _target.Pid);
+        _h.Event(ProcEventWhat.PROC_EVENT_COMM, _target.Pid, _target.Pid);
+        _h.Event(ProcEventWhat.PROC_EVENT_FORK, 4243, 4243, _target.Pid, _target.Pid);
+        _h.Pump();
+        Assert.Equal(["before", "after"], ReadAll(file).Select(r => r.Comm));
+    }
+
+    [Fact]
     public void Records_and_signals_mix_on_one_file()
     {
         var file = _h.Open();

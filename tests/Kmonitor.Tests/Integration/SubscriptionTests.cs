@@ -101,7 +101,6 @@ public class SubscriptionTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
         using var program = new NamedProgram(True);
         var (client, fd) = Monitor();
         var spawner = Target();
-        long unreadBefore = Daemon.Counter("names_unread");
         uint id = client.SubscribeOk(fd, KMONITOR_SCOPE_NAME, KMONITOR_PROCESS_EXEC | KMONITOR_PROCESS_EXIT, pattern: program.Name);
         int[] pids = spawner.Spawn(200, program.Path); // all exited (zombies, so their names stay readable)
         int last = spawner.Spawn(1, program.Path)[0];
@@ -114,7 +113,8 @@ public class SubscriptionTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
             new(KMONITOR_PROCESS_EXIT, pid, null, 0, 0, id, program.Name),
         }), records);
         RecordAssert.NumberedFromOne(records);
-        Assert.Equal(unreadBefore, Daemon.Counter("names_unread"));
+        // Not names_unread: the daemon is shared with tests running meanwhile, whose short-lived
+        // processes count there too (the unit tests of the engine check the counter).
     }
 
     [Fact]

@@ -19,13 +19,15 @@ namespace Kmonitor;
 /// <remarks>
 /// <code>
 /// request thread ──► Registrar ──► OpenFiles, RegistrationTable, Quotas
+///                 └► Subscriber ─┐ a subscription to install or remove (marker)
 ///                       │ a target already dead (marker)
 /// pidfd watcher ────────┼──► a process or a monitor gone (marker)
 ///                       ▼
 /// netlink listener ──► Ring ──► Dispatcher ──► ExitReporter ──► Notifier ──► ISignalDelivery
+///                                    ├──► SubscriptionEngine ─────┘   └──► RecordSender (a file's queue)
 ///                                    └───────────────────────────┘ (every other event)
 /// </code>
-/// The dispatcher is the only thread that sends notifications.
+/// The dispatcher is the only thread that sends notifications or queues records.
 /// </remarks>
 public sealed class KmonitorService : IDisposable
 {

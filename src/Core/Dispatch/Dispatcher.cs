@@ -113,9 +113,8 @@ public sealed class Dispatcher : IDisposable
         // Registrations first, then subscriptions: each sees every event in order, and with no
         // subscription the second costs one comparison.
         DispatchToRegistrations(ev, subject);
-        if (_subscriptions.Count != 0 && ev.What is ProcEventWhat.PROC_EVENT_FORK or ProcEventWhat.PROC_EVENT_EXEC
-                or ProcEventWhat.PROC_EVENT_EXIT or ProcEventWhat.PROC_EVENT_COMM or ProcEventWhat.PROC_EVENT_UID)
-            _subscriptions.Handle(ev);
+        if (_subscriptions.Count != 0)
+            _subscriptions.Handle(ev); // takes the kernel's events, passes over the markers
     }
 
     private void DispatchToRegistrations(in ProcEvent ev, object? subject)

@@ -244,8 +244,10 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
         }
         else
         {
-            // Reaped before it could be read: whether it matches now is unknowable, so it matches no name.
+            // Reaped before it could be read: whether it matches now is unknowable, so it matches no
+            // name, and its records say so with an empty name rather than the one it had before exec.
             Interlocked.Increment(ref counters.NamesUnreadAtExec);
+            p.Comm = "";
             Rematch(p, ts, commOnly: false, nameKnown: false);
             DeliverMapped(ev, p, p.Ppid);
             return;

@@ -75,13 +75,23 @@ public class RecordSampleTests(DaemonFixture fixture) : DeviceTest(fixture), ICl
         Assert.Equal($"exec {root} kmtarget", first);
 
         follower.Process.StandardInput.WriteLine("tree 3 2");
+        follower.Process.StandardInput.Flush();
+        // The grandchildren stay zombies (their names readable) until reapall: send it only once
+        // follow_tree has printed every exec, so a slow machine does not turn this into the one
+        // window the README documents (a process reaped before its name could be read).
+        var lines = new List<string>();
+        while (!lines.Any(l => l.StartsWith("ok ") && l.Contains(':')))
+            lines.Add(follower.ReadLine("kmtarget's answer to tree", 30_000));
+        string treeAnswer = lines.First(l => l.StartsWith("ok ") && l.Contains(':'));
+        var grandchildren = treeAnswer.Split(' ').Skip(1).SelectMany(w => w.Split(':')[1].Split(',')).ToList();
+        while (!grandchildren.All(g => lines.Any(l => l.StartsWith($"exec {g} "))))
+            lines.Add(follower.ReadLine("an exec of a grandchild", 30_000));
         follower.Process.StandardInput.WriteLine("reapall");
         follower.Process.StandardInput.WriteLine("exit 5");
         follower.Process.StandardInput.Close();
-        var lines = follower.ReadToEnd(60_000);
+        lines.AddRange(follower.ReadToEnd(60_000));
         Assert.Equal(5, follower.Process.ExitCode);
 
-        string treeAnswer = lines.First(l => l.StartsWith("ok ") && l.Contains(':'));
         var expected = new List<string>();
         foreach (var word in treeAnswer.Split(' ').Skip(1))
         {

@@ -29,9 +29,10 @@ public class SubscriptionKernelTests
         using var listener = new EventListener(ring, counters, 8 << 20, () => { });
         listener.Start();
 
-        // The case: monitor_pid saw the subshells but none of their sleep children.
+        // The case: monitor_pid saw the subshells but none of their sleep children. Sleeps of
+        // 2 s, not 0.2: each name is read at its EXEC and must still be there on a slow (emulated) machine.
         var start = new ProcessStartInfo("sh") { RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "-c", "read go; for i in 1 2 3; do (sleep 0.2; true) & done; wait" })
+        foreach (var arg in new[] { "-c", "read go; for i in 1 2 3; do (sleep 2; true) & done; wait" })
             start.ArgumentList.Add(arg);
         using var shell = Process.Start(start)!;
 

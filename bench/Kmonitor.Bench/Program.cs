@@ -6,9 +6,9 @@ using System.Runtime.InteropServices;
 namespace Kmonitor.Bench;
 
 /// <summary>
-///   Kmonitor.Bench dispatcher ARTIFACTS_DIR  runs the BenchmarkDotNet suites (DispatcherBenchmarks,
-///                                           ServiceBenchmarks), then prints one line per case:
-///                                           "bdn method=... registrations=N ns=MEDIAN p95=... min=... bytes=..." (N 0 for ServiceBenchmarks);
+///   Kmonitor.Bench dispatcher ARTIFACTS_DIR [SUITE]  runs the BenchmarkDotNet suites (DispatcherBenchmarks,
+///                                           ServiceBenchmarks, SubscriptionBenchmarks; or only the one named), then prints one line per case:
+///                                           "bdn method=... registrations=N ns=MEDIAN p95=... min=... bytes=..." (N 0 where a suite has no Registrations);
 ///   Kmonitor.Bench ready                    the reference for start-up time and idle RSS: an empty .NET
 ///                                           process that logs "ready:" on stderr and waits for SIGTERM.
 /// </summary>
@@ -18,9 +18,9 @@ public static class Program
     {
         if (args.Length == 1 && args[0] == "ready")
             return Ready();
-        if (args.Length == 2 && args[0] == "dispatcher")
-            return Suite.Run(args[1]);
-        Console.Error.WriteLine("usage: Kmonitor.Bench dispatcher ARTIFACTS_DIR | ready");
+        if (args.Length is 2 or 3 && args[0] == "dispatcher")
+            return Suite.Run(args[1], args.Length == 3 ? args[2] : null);
+        Console.Error.WriteLine("usage: Kmonitor.Bench dispatcher ARTIFACTS_DIR [SUITE] | ready");
         return 2;
     }
 
@@ -42,8 +42,16 @@ public static class Program
 internal static class Suite
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static int Run(string artifacts)
+    public static int Run(string artifacts, string? only)
     {
+        Type[] suites = [typeof(DispatcherBenchmarks), typeof(ServiceBenchmarks), typeof(SubscriptionBenchmarks)];
+        if (only is not null)
+            suites = Array.FindAll(suites, t => t.Name == only);
+        if (suites.Length == 0)
+        {
+            Console.Error.WriteLine($"no suite named {only}");
+            return 2;
+        }
         bool quick = Environment.GetEnvironmentVariable("KB_QUICK") == "1";
         var job = Job.Default
             .WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
@@ -57,7 +65,7 @@ internal static class Suite
             .AddColumnProvider(BenchmarkDotNet.Columns.DefaultColumnProviders.Instance)
             .AddLogger(BenchmarkDotNet.Loggers.ConsoleLogger.Default)
             .WithArtifactsPath(artifacts);
-        var summaries = BenchmarkDotNet.Running.BenchmarkRunner.Run([typeof(DispatcherBenchmarks), typeof(ServiceBenchmarks)], config);
+        var summaries = BenchmarkDotNet.Running.BenchmarkRunner.Run(suites, config);
         int failed = 0;
         foreach (var report in summaries.SelectMany(s => s.Reports))
         {

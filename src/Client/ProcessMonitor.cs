@@ -108,8 +108,8 @@ public sealed class ProcessMonitor : IDisposable
         // From inside a callback the delivery thread is this very call's caller: do not wait for it.
         if (_delivery is not null && Thread.CurrentThread != _delivery)
             _delivery.Join();
+        // _stop is not disposed: a Dispose from inside a callback leaves the delivery loop still to see it.
         _connection.Dispose();
-        _stop.Dispose();
     }
 
     private IDisposable Add(Callback callback)

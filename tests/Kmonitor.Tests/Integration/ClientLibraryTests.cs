@@ -113,11 +113,12 @@ public class ClientLibraryTests(DaemonFixture fixture) : DeviceTest(fixture), IC
         var holder = Target();
         int decoy = holder.SpawnHold($"/bin/sleep {tag}1");
         int sleeper = holder.SpawnHold($"/bin/sleep {tag}");
-        // The command line is kmtarget's until the exec: the match is decided when the daemon handles the EXEC.
-        WaitFor(() => File.ReadAllText($"/proc/{sleeper}/cmdline") == $"/bin/sleep\0{tag}\0", "the sleep's exec");
+        // The match is decided when the daemon handles the EXEC, from /proc: kill the sleep only once its
+        // EXEC is reported (killed earlier, under load, its command line could read empty by then).
+        var events = await ReadUntil(connection, e => e.Kind == ProcessEventKind.ProcessExec && e.Pid == sleeper);
         holder.KillChild(decoy, Posix.SIGTERM);
         holder.KillChild(sleeper, Posix.SIGTERM);
-        var events = await ReadUntil(connection, e => e.Kind == ProcessEventKind.ProcessExit && e.Pid == sleeper);
+        events.AddRange(await ReadUntil(connection, e => e.Kind == ProcessEventKind.ProcessExit && e.Pid == sleeper));
         Assert.Equal([(ProcessEventKind.ProcessExec, sleeper, "sleep", id, ""), (ProcessEventKind.ProcessExit, sleeper, "sleep", id, "killed by SIGTERM")],
             events.Select(e => (e.Kind, e.Pid, e.Name, e.Watch, e.DescribeStatus())));
     }
@@ -202,6 +203,22 @@ public class ClientLibraryTests(DaemonFixture fixture) : DeviceTest(fixture), IC
         NumberedFromOne(all);
         Assert.Equal(children.SelectMany(c => new[] { (ProcessEventKind.ProcessFork, c), (ProcessEventKind.ProcessExit, c) }),
             all.Select(e => (e.Kind, e.Pid)));
+    }
+
+    [Fact]
+    public async Task One_reader_at_a_time_a_second_enumeration_or_a_TryRead_meanwhile_is_refused()
+    {
+        var connection = Connect();
+        using var cancel = new CancellationTokenSource();
+        await using var first = connection.ReadEventsAsync(cancel.Token).GetAsyncEnumerator();
+        var waiting = first.MoveNextAsync(); // starts the reader; nothing is registered, so it waits
+        WaitFor(() => connection.ReaderThread is not null, "the reader thread");
+        await using var second = connection.ReadEventsAsync().GetAsyncEnumerator();
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await second.MoveNextAsync());
+        Assert.Throws<InvalidOperationException>(() => connection.TryRead(out _));
+        cancel.Cancel();
+        Assert.False(await waiting);
+        Assert.False(connection.TryRead(out _)); // the reader is gone: TryRead is allowed again
     }
 
     [Fact]

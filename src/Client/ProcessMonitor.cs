@@ -91,23 +91,30 @@ public sealed class ProcessMonitor : IDisposable
         // The daemon queues a subscription's EXISTING records before SUBSCRIBE returns: all here now.
         while (!Volatile.Read(ref _disposed) && _connection.TryRead(out var e))
             Deliver(e);
-        _delivery = new Thread(DeliverAll) { IsBackground = true, Name = "kmonitor-callbacks" };
-        _delivery.Start();
+        lock (_lock)
+        {
+            if (_disposed)
+                return; // by a callback above
+            _delivery = new Thread(DeliverAll) { IsBackground = true, Name = "kmonitor-callbacks" };
+            _delivery.Start();
+        }
     }
 
     /// <summary>Stops delivery and closes the device (every subscription ends).</summary>
     public void Dispose()
     {
+        Thread? delivery;
         lock (_lock)
         {
             if (_disposed)
                 return;
             _disposed = true;
+            delivery = _delivery;
         }
         _stop.Cancel();
         // From inside a callback the delivery thread is this very call's caller: do not wait for it.
-        if (_delivery is not null && Thread.CurrentThread != _delivery)
-            _delivery.Join();
+        if (delivery is not null && Thread.CurrentThread != delivery)
+            delivery.Join();
         // _stop is not disposed: a Dispose from inside a callback leaves the delivery loop still to see it.
         _connection.Dispose();
     }

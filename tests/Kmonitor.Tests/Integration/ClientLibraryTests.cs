@@ -294,6 +294,27 @@ public class ClientLibraryTests(DaemonFixture fixture) : DeviceTest(fixture), IC
     }
 
     [Fact]
+    public void ProcessMonitor_disposed_from_inside_its_own_callback_stops_without_a_deadlock()
+    {
+        using var program = new NamedProgram(TestPaths.Native("kmtarget"), "kmdis");
+        var running = Own(new KmTarget(program.Path, null));
+        var monitor = new ProcessMonitor(Daemon.DevicePath);
+        var errors = new ConcurrentQueue<Exception>();
+        monitor.Error += errors.Enqueue;
+        monitor.Initialize();
+        using var disposed = new ManualResetEventSlim();
+        // Subscribed after Initialize: the running one is delivered on the monitor's thread, which disposes it.
+        monitor.SubscribeExec(_ =>
+        {
+            monitor.Dispose();
+            disposed.Set();
+        }, program.Name);
+        Assert.True(disposed.Wait(Patience), "the callback returned from Dispose");
+        Assert.Throws<ObjectDisposedException>(() => monitor.SubscribeExit(_ => { }, program.Name));
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public void ProcessMonitor_reports_a_throwing_callback_and_the_daemon_stopping_through_Error_and_delivers_on()
     {
         var daemon = DaemonProcess.Start();

@@ -15,6 +15,8 @@ public static class Program
         {
             // Ctrl-C and SIGTERM are the commands' own (Termination): they decide the exit code.
             ProcessTerminationTimeout = null,
+            // A broken stdout is caught below; anything else is a bug, whose trace is wanted.
+            EnableDefaultExceptionHandler = false,
         };
         if (parse.Errors.Count > 0 && parse.Action is not Cli.ExamplesHelp)
         {
@@ -22,7 +24,15 @@ public static class Program
                 Console.Error.WriteLine($"kmonitor: {error.Message}");
             return Failure.Usage(parse.Errors[^1].Message);
         }
-        return parse.Invoke(configuration);
+        StandardOutput.Install();
+        try
+        {
+            return parse.Invoke(configuration);
+        }
+        catch (Exception e) when (StandardOutput.IsBrokenPipe(e))
+        {
+            return StandardOutput.BrokenPipeExitCode;
+        }
     }
 
     public static RootCommand Build()

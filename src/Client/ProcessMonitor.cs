@@ -127,11 +127,13 @@ public sealed class ProcessMonitor : IDisposable
 
     private void Install(Callback callback)
     {
-        uint id = callback.Name is null
-            ? _connection.SubscribeAll(callback.Events)
-            : _connection.SubscribeName(callback.Name, callback.Events);
+        // Under the lock: once delivery runs, the subscription's first records (EXISTING) can be read
+        // before SUBSCRIBE's id is known here, and Deliver must wait for it rather than drop them.
         lock (_lock)
         {
+            uint id = callback.Name is null
+                ? _connection.SubscribeAll(callback.Events)
+                : _connection.SubscribeName(callback.Name, callback.Events);
             callback.Id = id;
             _byWatch[id] = callback;
         }

@@ -26,6 +26,9 @@ public static class TestPaths
     public static string WaitOnPidSample { get; } =
         Path.Combine(RepoRoot, "src", "Samples", "wait_on_pid", "bin", Metadata("Configuration"), "net10.0", "wait_on_pid.dll");
 
+    public static string WatchExecSample { get; } =
+        Path.Combine(RepoRoot, "src", "Samples", "watch_exec", "bin", Metadata("Configuration"), "net10.0", "watch_exec.dll");
+
     /// <summary>A device name no other test (or daemon on the machine) uses.</summary>
     public static string UniqueName(string prefix = "kmt") => $"{prefix}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
 }

@@ -10,7 +10,8 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = Build();
-        var parse = root.Parse(args);
+        // No @response-files: `run -- cmd @x` and `--regex @x` mean what they say.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var configuration = new InvocationConfiguration
         {
             // Ctrl-C and SIGTERM are the commands' own (Termination): they decide the exit code.

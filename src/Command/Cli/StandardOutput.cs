@@ -7,6 +7,8 @@ namespace Kmonitor.Command.Cli;
 /// stdout as a plain file descriptor. .NET's console stream ignores EPIPE (and the runtime ignores
 /// SIGPIPE), so `kmonitor watch | head -1` would go on writing into nothing forever; through a
 /// FileStream the write fails and the command ends, as a C tool killed by SIGPIPE would.
+/// Only for a pipe or socket: on a regular file a FileStream writes at an offset of its own
+/// (pwrite), over what `run`'s command writes to the same file, and EPIPE cannot happen there.
 /// </summary>
 public static class StandardOutput
 {
@@ -18,6 +20,11 @@ public static class StandardOutput
     public static void Install()
     {
         var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        if (stream.CanSeek)
+        {
+            stream.Dispose();
+            return;
+        }
         // AutoFlush: each line leaves at once, for whoever reads the output as it comes.
         Console.SetOut(new StreamWriter(stream, new UTF8Encoding(false), 4096) { AutoFlush = true });
     }

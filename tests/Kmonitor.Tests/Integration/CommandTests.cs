@@ -256,6 +256,24 @@ public class CommandTests(AccessFixture fixture) : IClassFixture<AccessFixture>,
     }
 
     [Fact]
+    public void Run_into_a_file_keeps_the_commands_own_output_beside_the_tree()
+    {
+        // The command writes to the same file through the same descriptor: neither may overwrite the other.
+        string file = Path.Combine(Directory.CreateTempSubdirectory("kmonitor-run-").FullName, "out");
+        var start = new ProcessStartInfo("sh") { UseShellExecute = false };
+        foreach (var arg in new[] { "-c", "exec dotnet \"$0\" --device \"$1\" run -- sh -c 'echo from-the-command' >\"$2\"", TestPaths.Command, Daemon.DevicePath, file })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        Assert.True(process.WaitForExit(30_000));
+        Assert.Equal(0, process.ExitCode);
+        var lines = File.ReadAllLines(file);
+        Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+        Assert.Contains("from-the-command", lines);
+        Assert.Contains(lines, l => l.Contains(" exec sh"));
+        Assert.Contains(lines, l => l.Contains(" exit sh exited 0"));
+    }
+
+    [Fact]
     public void Run_json_gives_each_event_with_its_depth_and_each_exit_its_duration()
     {
         var (code, lines, _) = Run(null, "run", "--json", "--", "sh", "-c", "sleep 0.2; true");

@@ -267,6 +267,33 @@ public class CommandTests(AccessFixture fixture) : IClassFixture<AccessFixture>,
     }
 
     [Fact]
+    public void Run_ended_by_SIGTERM_passes_it_to_the_command_and_exits_143()
+    {
+        var run = Start(null, "run", "--", "sleep", "600");
+        var exec = run.ReadLine("the exec of sleep").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(("exec", "sleep"), (exec[2], exec[3]));
+        int sleep = int.Parse(exec[1]);
+        Posix.Kill(run.Pid, Posix.SIGTERM);
+        Assert.Equal(128 + Posix.SIGTERM, run.WaitForExit());
+        // Its parent gone, the killed sleep is reaped by init (or a subreaper): its /proc entry goes.
+        bool Ended()
+        {
+            try
+            {
+                return File.ReadAllText($"/proc/{sleep}/stat").Contains(") Z ");
+            }
+            catch (IOException)
+            {
+                return true; // reaped
+            }
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!Ended() && DateTime.UtcNow < deadline)
+            Thread.Sleep(20);
+        Assert.True(Ended(), $"sleep {sleep} still runs");
+    }
+
+    [Fact]
     public void Run_into_a_file_keeps_the_commands_own_output_beside_the_tree()
     {
         // The command writes to the same file through the same descriptor: neither may overwrite the other.

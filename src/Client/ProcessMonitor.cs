@@ -1,3 +1,5 @@
+using Kmonitor.Client.Interop;
+
 namespace Kmonitor.Client;
 
 /// <summary>
@@ -17,7 +19,7 @@ namespace Kmonitor.Client;
 /// Each callback is a subscription of its own on the daemon (NAME for a name, ALL otherwise), so a
 /// process is reported once per callback that matches it. Callbacks run one at a time, in the order
 /// the daemon queued the events: during <see cref="Initialize"/> on its caller's thread, afterwards
-/// on a thread-pool thread (waiting for events happens on the connection's own thread).
+/// on the monitor's own thread ("kmonitor-callbacks"), never on a thread-pool thread.
 /// </remarks>
 public sealed class ProcessMonitor : IDisposable
 {
@@ -26,10 +28,9 @@ public sealed class ProcessMonitor : IDisposable
     private readonly List<Callback> _waiting = [];                 // subscribed before Initialize
     private readonly Dictionary<uint, Callback> _byWatch = [];    // installed on the daemon, by id
     private readonly CancellationTokenSource _stop = new();
-    private Task? _delivery;
+    private Thread? _delivery;
     private bool _initialized;
     private bool _disposed;
-    private int _deliveringThread;
 
     /// <summary>Opens the device (see <see cref="KmonitorConnection.Open"/>); nothing is reported before <see cref="Initialize"/>.</summary>
     /// <param name="path">The device, or null for <c>$KMONITOR_DEVICE</c> or <c>/dev/kmonitor</c>.</param>
@@ -38,7 +39,8 @@ public sealed class ProcessMonitor : IDisposable
 
     /// <summary>
     /// Raised when a callback throws (delivery goes on) or the connection fails (delivery stops: the
-    /// daemon has stopped). Without a handler, a callback's exception is not caught.
+    /// daemon has stopped). Without a handler, a callback's exception is not caught: it is unhandled
+    /// on the monitor's thread (and ends the process, as any unhandled exception does).
     /// </summary>
     public event Action<Exception>? Error;
 
@@ -87,9 +89,10 @@ public sealed class ProcessMonitor : IDisposable
         foreach (var callback in waiting)
             Install(callback);
         // The daemon queues a subscription's EXISTING records before SUBSCRIBE returns: all here now.
-        while (_connection.TryRead(out var e))
+        while (!Volatile.Read(ref _disposed) && _connection.TryRead(out var e))
             Deliver(e);
-        _delivery = Task.Run(DeliverAsync);
+        _delivery = new Thread(DeliverAll) { IsBackground = true, Name = "kmonitor-callbacks" };
+        _delivery.Start();
     }
 
     /// <summary>Stops delivery and closes the device (every subscription ends).</summary>
@@ -102,9 +105,9 @@ public sealed class ProcessMonitor : IDisposable
             _disposed = true;
         }
         _stop.Cancel();
-        // From inside a callback the delivery task is this very call's caller: do not wait for it.
-        if (_delivery is not null && Environment.CurrentManagedThreadId != Volatile.Read(ref _deliveringThread))
-            _delivery.Wait();
+        // From inside a callback the delivery thread is this very call's caller: do not wait for it.
+        if (_delivery is not null && Thread.CurrentThread != _delivery)
+            _delivery.Join();
         _connection.Dispose();
         _stop.Dispose();
     }
@@ -158,18 +161,38 @@ public sealed class ProcessMonitor : IDisposable
         {
             // Disposed meanwhile: closing the device ended the subscription already.
         }
+        catch (KmonitorException ex) when (ex.Errno is Libc.ENOTCONN or Libc.ENODEV)
+        {
+            // The daemon has stopped, and every subscription with it; Error has said so.
+        }
     }
 
-    private async Task DeliverAsync()
+    // The monitor's own thread: blocking it on the enumeration's next event costs no pool thread.
+    private void DeliverAll()
     {
+        var events = _connection.ReadEventsAsync(_stop.Token).GetAsyncEnumerator();
         try
         {
-            await foreach (var e in _connection.ReadEventsAsync(_stop.Token).ConfigureAwait(false))
-                Deliver(e);
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = events.MoveNextAsync().AsTask().GetAwaiter().GetResult();
+                }
+                catch (KmonitorException ex)
+                {
+                    Report(ex); // the daemon has stopped: nothing more will come
+                    return;
+                }
+                if (!more)
+                    return; // disposed
+                Deliver(events.Current);
+            }
         }
-        catch (KmonitorException ex)
+        finally
         {
-            Report(ex);
+            events.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -185,7 +208,6 @@ public sealed class ProcessMonitor : IDisposable
             _byWatch.TryGetValue(e.Watch, out callback); // gone: unsubscribed while its records were queued
         if (callback is null)
             return;
-        Volatile.Write(ref _deliveringThread, Environment.CurrentManagedThreadId);
         try
         {
             callback.Action(e);
@@ -193,10 +215,6 @@ public sealed class ProcessMonitor : IDisposable
         catch (Exception ex) when (Error is not null)
         {
             Report(ex);
-        }
-        finally
-        {
-            Volatile.Write(ref _deliveringThread, 0);
         }
     }
 

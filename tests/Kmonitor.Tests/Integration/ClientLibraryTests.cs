@@ -277,6 +277,38 @@ public class ClientLibraryTests(DaemonFixture fixture) : DeviceTest(fixture), IC
     }
 
     [Fact]
+    public void ProcessMonitor_reports_a_throwing_callback_and_the_daemon_stopping_through_Error_and_delivers_on()
+    {
+        var daemon = DaemonProcess.Start();
+        try
+        {
+            using var program = new NamedProgram("/bin/true", "kmerr");
+            using var monitor = new ProcessMonitor(daemon.DevicePath);
+            using var errors = new BlockingCollection<Exception>();
+            using var exits = new BlockingCollection<ProcessEvent>();
+            monitor.Error += errors.Add;
+            using var throwing = monitor.SubscribeExec(e => throw new InvalidOperationException($"callback for {e.Pid}"), program.Name);
+            using var onExit = monitor.SubscribeExit(exits.Add, program.Name);
+            monitor.Initialize();
+            var spawner = Target();
+            int started = spawner.Spawn(1, program.Path)[0];
+            Assert.True(errors.TryTake(out var thrown, Patience), "the callback's exception");
+            Assert.Equal($"callback for {started}", thrown.Message);
+            Assert.True(exits.TryTake(out var exit, Patience), "delivery went on after the exception");
+            Assert.Equal(started, exit.Pid);
+            spawner.ReapAll();
+
+            Assert.Equal(0, daemon.Stop());
+            Assert.True(errors.TryTake(out var stopped, Patience), "the daemon's stop");
+            Assert.EndsWith("kmonitord has stopped", Assert.IsType<KmonitorException>(stopped).Message);
+        }
+        finally
+        {
+            daemon.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_reader_that_falls_behind_gets_a_Lost_event_and_the_library_holds_only_a_bounded_number()
     {
         const int spawned = 100; // 200 records: more than the library holds (two batches of 64) and the daemon's 8

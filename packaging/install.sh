@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# packaging/install.sh - publish kmonitord and install it into the standard places.
+# packaging/install.sh - publish kmonitord and the kmonitor command and install them into the
+# standard places.
 #
 #   [DESTDIR=/stage] [PREFIX=/usr/local] packaging/install.sh
 #
 # What goes where (PREFIX defaults to /usr/local; /etc is always /etc, because the daemon reads
 # /etc/kmonitor/kmonitord.json and udev and systemd-modules-load only read /etc, /run and /usr):
-#   PREFIX/lib/kmonitord/            the published daemon (apphost `kmonitord` + assemblies),
-#                                    install-manifest, uninstall.sh
+#   PREFIX/lib/kmonitord/            the published daemon (apphost `kmonitord` + assemblies) and
+#                                    command (apphost `kmonitor` + its assemblies, published into
+#                                    the same directory: each apphost has its own deps.json and
+#                                    they share no assembly), install-manifest, uninstall.sh
 #   PREFIX/sbin/kmonitord            relative symlink to the apphost (a small wrapper script if
 #                                    the apphost cannot find the .NET runtime in a clean
 #                                    environment, as under systemd)
+#   PREFIX/bin/kmonitor              the same for the command, which users run (bin, not sbin)
 #   UNITDIR/kmonitord.service        UNITDIR = PREFIX/lib/systemd/system for PREFIX /usr/local or
 #                                    /usr (systemd searches both, after /etc/systemd/system, so
 #                                    the admin's `systemctl edit` drop-ins and overrides in /etc
@@ -18,7 +22,8 @@
 #   /etc/udev/rules.d/99-kmonitor.rules, /etc/modules-load.d/kmonitor.conf
 #   /etc/kmonitor/kmonitord.json     the default configuration, only if there is none
 #   PREFIX/include/linux/kmonitor.h  the header for legacy C tools
-#   PREFIX/share/man/man8/kmonitord.8, PREFIX/share/man/man4/kmonitor.4
+#   PREFIX/share/man/man8/kmonitord.8, PREFIX/share/man/man4/kmonitor.4,
+#   PREFIX/share/man/man1/kmonitor.1
 #   PREFIX/share/doc/kmonitord/cuse-only-hardening.conf   optional systemd drop-in
 #   the `kmonitor` system group      groupadd --system, unless it exists; skipped with DESTDIR
 #
@@ -29,7 +34,8 @@
 # since the last install. On uninstall one is removed only if unchanged, so an edited
 # configuration is kept and reported. The group is removed only if this script created it.
 #
-# Building: `dotnet publish src/CuseDevice -c Release` into a temporary directory, with
+# Building: `dotnet publish src/CuseDevice -c Release`, then `dotnet publish src/Command` with the
+# same options into the same directory, a temporary one, with
 # --artifacts-path so nothing is written into src/*/obj or bin (a build may be running there).
 # It first tries ReadyToRun (-r linux-x64 -p:PublishReadyToRun=true --self-contained false) for a
 # faster start. That needs the Microsoft.NETCore.App.Crossgen2 and runtime packs from the NuGet
@@ -43,8 +49,9 @@
 #                systemctl/udevadm calls)
 #   PREFIX       default /usr/local
 #   UNITDIR      where kmonitord.service goes (see above)
-#   PUBLISH_DIR  install this already published output of `dotnet publish src/CuseDevice`
-#                instead of building (for example one built as an unprivileged user)
+#   PUBLISH_DIR  install this already published output of `dotnet publish src/CuseDevice` and
+#                `dotnet publish src/Command` (one directory) instead of building (for example
+#                one built as an unprivileged user)
 #   FORCE=1      overwrite files at our paths that an earlier install did not put there
 set -euo pipefail
 
@@ -86,6 +93,7 @@ done
 
 libdir=$PREFIX/lib/kmonitord
 sbindir=$PREFIX/sbin
+bindir=$PREFIX/bin
 case $PREFIX in
   /usr | /usr/local) default_unitdir=$PREFIX/lib/systemd/system ;;
   *) default_unitdir=/etc/systemd/system ;;
@@ -103,7 +111,7 @@ confdir=/etc/kmonitor
 manifest=$libdir/install-manifest
 
 for src in include/linux/kmonitor.h udev/99-kmonitor.rules udev/kmonitor.conf man/kmonitord.8 \
-  man/kmonitor.4 packaging/kmonitord.service packaging/kmonitord.json \
+  man/kmonitor.4 man/kmonitor.1 packaging/kmonitord.service packaging/kmonitord.json \
   packaging/cuse-only-hardening.conf packaging/uninstall.sh; do
   [ -f "$top/$src" ] || die "$src is missing from the source tree $top"
 done
@@ -132,6 +140,9 @@ if [ -n "$PUBLISH_DIR" ]; then
   if [ ! -x "$PUBLISH_DIR/kmonitord" ] || [ ! -f "$PUBLISH_DIR/kmonitord.dll" ]; then
     die "PUBLISH_DIR $PUBLISH_DIR holds no published kmonitord (kmonitord and kmonitord.dll)"
   fi
+  if [ ! -x "$PUBLISH_DIR/kmonitor" ] || [ ! -f "$PUBLISH_DIR/kmonitor.dll" ]; then
+    die "PUBLISH_DIR $PUBLISH_DIR holds no published kmonitor command (kmonitor and kmonitor.dll: dotnet publish src/Command -o $PUBLISH_DIR)"
+  fi
   out=$PUBLISH_DIR
   note "installing the published daemon from $out"
 else
@@ -146,13 +157,16 @@ else
   esac
   out=$stage/out
   log=$stage/publish.log
+  # The daemon, then the command into the same directory, with the same options.
   publish() {
     dotnet publish "$top/src/CuseDevice" -c Release --nologo \
-      --artifacts-path "$stage/artifacts" -o "$out" "$@" >"$log" 2>&1
+      --artifacts-path "$stage/artifacts" -o "$out" "$@" >"$log" 2>&1 \
+      && dotnet publish "$top/src/Command" -c Release --nologo \
+        --artifacts-path "$stage/artifacts" -o "$out" "$@" >>"$log" 2>&1
   }
   r2r=no
   if [ -n "$rid" ]; then
-    note "publishing kmonitord (Release, ReadyToRun for $rid, framework-dependent)"
+    note "publishing kmonitord and kmonitor (Release, ReadyToRun for $rid, framework-dependent)"
     if publish -r "$rid" --self-contained false -p:PublishReadyToRun=true; then
       r2r=yes
     else
@@ -162,14 +176,17 @@ else
   fi
   if [ "$r2r" = no ]; then
     rm -rf -- "$out" "$stage/artifacts"
-    note "publishing kmonitord (Release, framework-dependent, no ReadyToRun)"
+    note "publishing kmonitord and kmonitor (Release, framework-dependent, no ReadyToRun)"
     if ! publish; then
       tail -n 20 "$log" >&2
-      die "dotnet publish src/CuseDevice failed (full log above)"
+      die "dotnet publish src/CuseDevice or src/Command failed (its last lines above)"
     fi
   fi
   if [ ! -x "$out/kmonitord" ] || [ ! -f "$out/kmonitord.dll" ]; then
     die "dotnet publish produced no kmonitord apphost in $out"
+  fi
+  if [ ! -x "$out/kmonitor" ] || [ ! -f "$out/kmonitor.dll" ]; then
+    die "dotnet publish produced no kmonitor apphost in $out"
   fi
 fi
 
@@ -303,13 +320,21 @@ while IFS= read -r -d '' f; do
   case $rel in
     install-manifest | uninstall.sh) continue ;; # when PUBLISH_DIR is an installed libdir
   esac
-  if [ "$rel" = kmonitord ]; then mode=0755; else mode=0644; fi
+  case $rel in
+    kmonitord | kmonitor) mode=0755 ;;
+    *) mode=0644 ;;
+  esac
   plan+=("$mode"$'\t'"$f"$'\t'"$libdir/$rel")
 done <"$stage/published"
+# The programs on PATH: each a link to its apphost, or a wrapper (see wrapper_root above).
+programs=("kmonitord"$'\t'"$sbindir" "kmonitor"$'\t'"$bindir")
 if [ -n "$wrapper_root" ]; then
-  printf '#!/bin/sh\n# Installed by kmonitord packaging/install.sh: the apphost needs DOTNET_ROOT here.\nDOTNET_ROOT='\''%s'\''\nexport DOTNET_ROOT\nexec '\''%s'\'' "$@"\n' \
-    "$wrapper_root" "$libdir/kmonitord" >"$stage/wrapper"
-  plan+=("0755"$'\t'"$stage/wrapper"$'\t'"$sbindir/kmonitord")
+  for program in "${programs[@]}"; do
+    IFS=$'\t' read -r name dir <<<"$program"
+    printf '#!/bin/sh\n# Installed by kmonitord packaging/install.sh: the apphost needs DOTNET_ROOT here.\nDOTNET_ROOT='\''%s'\''\nexport DOTNET_ROOT\nexec '\''%s'\'' "$@"\n' \
+      "$wrapper_root" "$libdir/$name" >"$stage/wrapper-$name"
+    plan+=("0755"$'\t'"$stage/wrapper-$name"$'\t'"$dir/$name")
+  done
 fi
 sed "s|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=$sbindir/kmonitord|; s|PREFIX/share/doc/kmonitord|$docdir|" \
   "$top/packaging/kmonitord.service" >"$stage/kmonitord.service"
@@ -318,6 +343,7 @@ plan+=(
   "0644"$'\t'"$top/include/linux/kmonitor.h"$'\t'"$includedir/kmonitor.h"
   "0644"$'\t'"$top/man/kmonitord.8"$'\t'"$mandir/man8/kmonitord.8"
   "0644"$'\t'"$top/man/kmonitor.4"$'\t'"$mandir/man4/kmonitor.4"
+  "0644"$'\t'"$top/man/kmonitor.1"$'\t'"$mandir/man1/kmonitor.1"
   "0644"$'\t'"$top/packaging/cuse-only-hardening.conf"$'\t'"$docdir/cuse-only-hardening.conf"
   "0755"$'\t'"$top/packaging/uninstall.sh"$'\t'"$libdir/uninstall.sh"
 )
@@ -326,21 +352,27 @@ for entry in "${plan[@]}"; do
   IFS=$'\t' read -r mode source path <<<"$entry"
   claim "$path"
 done
-[ -n "$wrapper_root" ] || claim "$sbindir/kmonitord"
+if [ -z "$wrapper_root" ]; then
+  claim "$sbindir/kmonitord"
+  claim "$bindir/kmonitor"
+fi
 
 for entry in "${plan[@]}"; do
   IFS=$'\t' read -r mode source path <<<"$entry"
   install_file "$mode" "$source" "$path"
 done
 if [ -z "$wrapper_root" ]; then
-  # Relative, so that it also resolves inside DESTDIR. The apphost finds its assemblies through
+  # Relative, so that they also resolve inside DESTDIR. An apphost finds its assemblies through
   # /proc/self/exe, that is, through the link's target.
-  ensure_dir "$sbindir"
-  target=$(realpath -m --relative-to="$sbindir" "$libdir/kmonitord")
-  wrote=yes
-  rm -f -- "$DESTDIR$sbindir/kmonitord"
-  ln -s -- "$target" "$DESTDIR$sbindir/kmonitord"
-  record link "$target" "$sbindir/kmonitord"
+  for program in "${programs[@]}"; do
+    IFS=$'\t' read -r name dir <<<"$program"
+    ensure_dir "$dir"
+    target=$(realpath -m --relative-to="$dir" "$libdir/$name")
+    wrote=yes
+    rm -f -- "$DESTDIR$dir/$name"
+    ln -s -- "$target" "$DESTDIR$dir/$name"
+    record link "$target" "$dir/$name"
+  done
 fi
 install_conf "$top/udev/99-kmonitor.rules" /etc/udev/rules.d/99-kmonitor.rules
 install_conf "$top/udev/kmonitor.conf" /etc/modules-load.d/kmonitor.conf
@@ -394,7 +426,7 @@ elif [ "$r2r" = yes ]; then
 else
   how="framework-dependent, without ReadyToRun"
 fi
-note "installed kmonitord ($how) under ${DESTDIR:-/} with PREFIX=$PREFIX; manifest $DESTDIR$manifest"
+note "installed kmonitord and kmonitor ($how) under ${DESTDIR:-/} with PREFIX=$PREFIX; manifest $DESTDIR$manifest"
 if [ -z "$DESTDIR" ]; then
   if [ -d /run/systemd/system ] && systemctl is-active --quiet kmonitord.service 2>/dev/null; then
     note "kmonitord.service is running the old version: 'systemctl restart kmonitord' (this ends every registration)"

@@ -6,7 +6,7 @@
 # registry) and reuses that output, through PUBLISH_DIR, for the other installs.
 #   1. install into a fresh DESTDIR: every expected file is there, executable where it should
 #      be, and listed in the manifest; the installed `kmonitord --help` exits 0 (also with an
-#      empty environment, as under systemd); the unit passes `systemd-analyze verify`; the
+#      empty environment, as under systemd), and so does `kmonitor --help`, the command; the unit passes `systemd-analyze verify`; the
 #      header compiles; the man pages are found and render without warnings;
 #   2. reinstall over it: same manifest, nothing left behind; then uninstall: the DESTDIR is
 #      empty again;
@@ -48,12 +48,19 @@ expected_files=(
   usr/local/lib/kmonitord/kmonitord.deps.json
   usr/local/lib/kmonitord/kmonitord.runtimeconfig.json
   usr/local/lib/kmonitord/Kmonitor.Core.dll
+  usr/local/lib/kmonitord/kmonitor
+  usr/local/lib/kmonitord/kmonitor.dll
+  usr/local/lib/kmonitord/kmonitor.deps.json
+  usr/local/lib/kmonitord/kmonitor.runtimeconfig.json
+  usr/local/lib/kmonitord/Kmonitor.Client.dll
+  usr/local/lib/kmonitord/System.CommandLine.dll
   usr/local/lib/kmonitord/install-manifest
   usr/local/lib/kmonitord/uninstall.sh
   usr/local/lib/systemd/system/kmonitord.service
   usr/local/include/linux/kmonitor.h
   usr/local/share/man/man8/kmonitord.8
   usr/local/share/man/man4/kmonitor.4
+  usr/local/share/man/man1/kmonitor.1
   usr/local/share/doc/kmonitord/cuse-only-hardening.conf
   etc/udev/rules.d/99-kmonitor.rules
   etc/modules-load.d/kmonitor.conf
@@ -63,6 +70,8 @@ expected_executables=(
   usr/local/lib/kmonitord/kmonitord
   usr/local/lib/kmonitord/uninstall.sh
   usr/local/sbin/kmonitord
+  usr/local/lib/kmonitord/kmonitor
+  usr/local/bin/kmonitor
 )
 
 empty_tree() { [ -z "$(find "$1" -mindepth 1 -print -quit)" ]; }
@@ -94,6 +103,8 @@ for f in "${expected_executables[@]}"; do
 done
 check "usr/local/sbin/kmonitord is a relative link to the apphost" \
   test "$(readlink "$d1/usr/local/sbin/kmonitord")" = ../lib/kmonitord/kmonitord
+check "usr/local/bin/kmonitor is a relative link to the command's apphost" \
+  test "$(readlink "$d1/usr/local/bin/kmonitor")" = ../lib/kmonitord/kmonitor
 check "manifest lists exactly what is in the tree" \
   diff <(manifest_paths "$d1") <(tree_paths "$d1")
 check "no group was created with DESTDIR" test "$(getent group kmonitor || true)" = "$group_before"
@@ -116,6 +127,14 @@ out=$work/help.out
 if "$d1/usr/local/sbin/kmonitord" --help >"$out" 2>&1; then pass; else fail "installed kmonitord --help exited $?"; cat "$out"; fi
 check "kmonitord --help prints the usage" grep -q '^usage: kmonitord' "$out"
 if env -i "$d1/usr/local/sbin/kmonitord" --help >"$out" 2>&1; then pass; else fail "kmonitord --help with an empty environment (as systemd starts it) exited $?"; cat "$out"; fi
+if "$d1/usr/local/bin/kmonitor" --help >"$out" 2>&1; then pass; else fail "installed kmonitor --help exited $?"; cat "$out"; fi
+check "kmonitor --help lists the commands and examples" sh -c "grep -q '^  watch ' '$out' && grep -q '^Examples:' '$out'"
+missing_device=$work/no-such-device
+if "$d1/usr/local/bin/kmonitor" --device "$missing_device" watch >"$out" 2>&1; then
+  fail "installed kmonitor watch on a missing device succeeded"
+else
+  check "installed kmonitor: one line when there is no device" one_line_with "$out" "is kmonitord running?"
+fi
 
 if command -v systemd-analyze >/dev/null; then
   # verify checks ExecStart= exists: point it at the staged binary; MANPATH finds the man pages
@@ -137,7 +156,8 @@ fi
 if command -v man >/dev/null && command -v groff >/dev/null; then
   check "man finds kmonitord(8)" test "$(MANPATH=$d1/usr/local/share/man man -w 8 kmonitord)" = "$d1/usr/local/share/man/man8/kmonitord.8"
   check "man finds kmonitor(4)" test "$(MANPATH=$d1/usr/local/share/man man -w 4 kmonitor)" = "$d1/usr/local/share/man/man4/kmonitor.4"
-  for page in man8/kmonitord.8 man4/kmonitor.4; do
+  check "man finds kmonitor(1)" test "$(MANPATH=$d1/usr/local/share/man man -w 1 kmonitor)" = "$d1/usr/local/share/man/man1/kmonitor.1"
+  for page in man8/kmonitord.8 man4/kmonitor.4 man1/kmonitor.1; do
     check "$page renders without groff warnings" renders_clean "$d1/usr/local/share/man/$page"
   done
 fi
@@ -190,6 +210,7 @@ DESTDIR=$d4 PREFIX=/usr PUBLISH_DIR=$pub "$install_sh" >"$log" 2>&1 || { fail "i
 check "PREFIX=/usr: unit in /usr/lib/systemd/system" test -f "$d4/usr/lib/systemd/system/kmonitord.service"
 check "PREFIX=/usr: ExecStart=/usr/sbin/kmonitord" grep -qx 'ExecStart=/usr/sbin/kmonitord' "$d4/usr/lib/systemd/system/kmonitord.service"
 check "PREFIX=/usr: /usr/sbin/kmonitord --help" "$d4/usr/sbin/kmonitord" --help >/dev/null
+check "PREFIX=/usr: /usr/bin/kmonitor --help" "$d4/usr/bin/kmonitor" --help >/dev/null
 DESTDIR=$d4 PREFIX=/usr "$uninstall_sh" >"$log" 2>&1 || { fail "uninstall with PREFIX=/usr"; cat "$log"; }
 check "PREFIX=/usr: uninstall leaves the DESTDIR empty" empty_tree "$d4"
 d5=$work/d5

@@ -18,6 +18,7 @@ check() { # check DESCRIPTION COMMAND...
 
 check "install.sh installs" env PUBLISH_DIR="$PUBLISH_DIR" bash packaging/install.sh
 check "the program is on PATH" test -x /usr/local/sbin/kmonitord
+check "the command is on PATH" test -x /usr/local/bin/kmonitor
 check "the unit is installed" test -f /usr/local/lib/systemd/system/kmonitord.service
 check "the udev rule is installed" test -f /etc/udev/rules.d/99-kmonitor.rules
 check "the header is installed" test -f /usr/local/include/linux/kmonitor.h
@@ -30,6 +31,8 @@ for _ in $(seq 600); do [ -e /dev/kmonitor ] && break; sleep 0.2; done
 check "the installed daemon serves /dev/kmonitor as a CUSE character device" test -c /dev/kmonitor
 check "it owns the device as root:kmonitor 0660" test "$(stat -c '%U:%G %a' /dev/kmonitor)" = "root:kmonitor 660"
 check "kmonitord status reports cuse mode" sh -c '/usr/local/sbin/kmonitord status | grep -q "cuse mode"'
+check "kmonitor status reports cuse mode" sh -c '/usr/local/bin/kmonitor status | grep -q "cuse mode"'
+check "kmonitor run follows a command on the CUSE device" sh -c '/usr/local/bin/kmonitor run -- sh -c "exit 3" | grep -q "exit sh exited 3"; test $? -eq 0'
 kill -TERM "$daemon"
 wait "$daemon"
 check "it stops with exit 0 on SIGTERM" test $? -eq 0
@@ -39,6 +42,7 @@ rm -f "$log"
 
 check "uninstall.sh uninstalls" bash /usr/local/lib/kmonitord/uninstall.sh
 check "the program is gone" test ! -e /usr/local/sbin/kmonitord
+check "the command is gone" test ! -e /usr/local/bin/kmonitor
 check "the library directory is gone" test ! -e /usr/local/lib/kmonitord
 check "the unit is gone" test ! -e /usr/local/lib/systemd/system/kmonitord.service
 check "the udev rule is gone" test ! -e /etc/udev/rules.d/99-kmonitor.rules

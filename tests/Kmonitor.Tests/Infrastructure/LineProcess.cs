@@ -55,6 +55,9 @@ public class LineProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>What the program wrote to stderr so far (complete once it has exited and WaitForExit returned).</summary>
+    public IReadOnlyList<string> ErrorLines => [.. _stderr];
+
     public Process Process => _process;
 
     /// <summary>Sends one command and returns its one-line answer.</summary>

@@ -12,6 +12,9 @@ public static class TestPaths
 
     public static string Daemon { get; } = Path.Combine(AppContext.BaseDirectory, "kmonitord.dll");
 
+    /// <summary>The kmonitor command, built beside the tests as the daemon is (run it with dotnet).</summary>
+    public static string Command { get; } = Path.Combine(AppContext.BaseDirectory, "kmonitor.dll");
+
     public static string Native(string program)
     {
         string path = Path.Combine(AppContext.BaseDirectory, "native", program);

@@ -83,7 +83,7 @@ public static class WaitCommand
                 }
                 if (e.Kind != ProcessEventKind.ProcessExit || !waiting.Remove(e.Pid))
                     continue;
-                Console.Out.WriteLine($"{e.Pid} {e.Name} {e.DescribeStatus()}");
+                Console.Out.WriteLine($"{e.Pid} {EventText.NameOf(e)} {e.DescribeStatus()}");
                 lastCode = EventText.ExitCodeOf(e);
                 if (++ended >= wanted)
                     return lastCode;

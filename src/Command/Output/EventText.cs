@@ -12,9 +12,15 @@ public static class EventText
     public static string Line(in ProcessEvent e, Clock clock)
     {
         string time = clock.Wall(e.TimeNs).ToLocalTime().ToString("HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
-        string line = $"{time} {EventNames.Of(e.Kind),-13} {e.Pid,7} {e.Ppid,7} {e.Uid,6} {e.Name}";
+        string line = $"{time} {EventNames.Of(e.Kind),-13} {e.Pid,7} {e.Ppid,7} {e.Uid,6} {NameOf(e)}";
         return HasStatus(e.Kind) ? $"{line} {e.DescribeStatus()}" : line;
     }
+
+    /// <summary>
+    /// The name to print: `?` when the daemon could not read it (a process that exec'd and ended
+    /// before the daemon looked), so that the columns after it stay where a reader expects them.
+    /// </summary>
+    public static string NameOf(in ProcessEvent e) => e.Name.Length == 0 ? "?" : e.Name;
 
     /// <summary>The kinds whose record carries a wait status.</summary>
     public static bool HasStatus(ProcessEventKind kind) => kind is ProcessEventKind.ProcessExit

@@ -44,9 +44,9 @@ internal sealed class TreePrinter(int root, Clock clock, bool json)
         string indent = new(' ', 2 * depth);
         string what = e.Kind switch
         {
-            ProcessEventKind.ProcessFork => $"{e.Name} (child of {e.Ppid})",
-            ProcessEventKind.ProcessExit => $"{e.Name} {e.DescribeStatus()}" + (lived is ulong ns ? $" after {EventText.Seconds(ns)}" : ""),
-            _ => e.Name,
+            ProcessEventKind.ProcessFork => $"{EventText.NameOf(e)} (child of {e.Ppid})",
+            ProcessEventKind.ProcessExit => $"{EventText.NameOf(e)} {e.DescribeStatus()}" + (lived is ulong ns ? $" after {EventText.Seconds(ns)}" : ""),
+            _ => EventText.NameOf(e),
         };
         return $"{EventText.Seconds(elapsed),9} {e.Pid,7} {indent}{EventNames.Of(e.Kind)} {what}";
     }

@@ -52,6 +52,16 @@ public class CommandOutputTests
     }
 
     [Fact]
+    public void A_name_the_daemon_could_not_read_is_printed_as_a_question_mark_so_the_columns_stay()
+    {
+        var clock = new Clock();
+        var exit = new ProcessEvent(ProcessEventKind.ProcessExit, 7, Clock.NowNs(), 4242, 4242, 1, 1000, 0, 1, "", 0);
+        var fields = EventText.Line(exit, clock).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["exit", "4242", "1", "1000", "?", "exited", "0"], fields[1..]);
+        Assert.Equal("sleep", EventText.NameOf(exit with { Name = "sleep" }));
+    }
+
+    [Fact]
     public void The_status_socket_is_named_after_the_device_or_the_FUSE_file_it_links_to()
     {
         Assert.Equal("kmt-no-such-device", StatusSocket.NameOf("/dev/kmt-no-such-device"));

@@ -4,7 +4,8 @@ namespace Kmonitor.Client.Interop;
 
 /// <summary>
 /// The constants of include/linux/kmonitor.h under their own names. Defined again here (not taken
-/// from Kmonitor.Core) because this library is what third parties take, without the daemon.
+/// from Kmonitor.Core) because this library is what third parties take, without the daemon;
+/// HeaderAgreementTests holds this copy and the daemon's to include/linux/kmonitor.h.
 /// </summary>
 internal static class KmonitorAbi
 {

@@ -42,13 +42,16 @@ public class TreeTests
         w.Exit(Child, parent: Root);          // the leader first: the process lives on in its thread
         w.Exit(Child + 50, tgid: Child);      // its last task: the process's exit
         w.Fork(Root, Grandchild);             // tracked with what tracked Child
+        w.Fork(Grandchild, Root + 7);         // its own child names it as the parent, not Child
         w.Thread(Grandchild, Grandchild + 50);
         w.Exit(Grandchild + 50, tgid: Grandchild);
-        Assert.Equal([(KMONITOR_PROCESS_FORK, Child), (KMONITOR_PROCESS_EXIT, Child), (KMONITOR_PROCESS_FORK, Grandchild)], w.Sink.Bits(tree));
+        Assert.Equal([(KMONITOR_PROCESS_FORK, Child), (KMONITOR_PROCESS_EXIT, Child), (KMONITOR_PROCESS_FORK, Grandchild),
+                      (KMONITOR_PROCESS_FORK, Root + 7)], w.Sink.Bits(tree));
+        Assert.Equal(Grandchild, w.Sink.To(tree)[^1].Ppid);
         w.Exit(Grandchild, parent: Root);     // its leader is its last task now
         var exit = w.Sink.To(tree)[^1];
         Assert.Equal((KMONITOR_PROCESS_EXIT, Grandchild, Grandchild, Root, "sh"), (exit.Bit, exit.Pid, exit.Tgid, exit.Ppid, exit.Comm));
-        Assert.Equal(1, w.Engine.TrackedProcesses); // only the root is left
+        Assert.Equal(2, w.Engine.TrackedProcesses); // the root and Root + 7
     }
 
     [Fact]

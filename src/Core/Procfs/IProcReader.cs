@@ -63,7 +63,10 @@ public sealed class ProcReader : IProcReader
 
     public int? ExitCode(int pid) => TaskExitCode.TryRead(pid);
 
-    public string? ReadComm(int tid) => ProcFile.ReadComm(tid);
+    /// <summary>The names read, kept so that a name seen before costs no allocation (see <see cref="CommNames"/>).</summary>
+    private readonly CommNames _names = new();
+
+    public string? ReadComm(int tid) => _names.Read(tid);
 
     public bool IsThreadOf(int tgid, int tid) => ProcFile.IsThreadOf(tgid, tid);
 

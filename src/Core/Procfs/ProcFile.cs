@@ -1,5 +1,6 @@
 using System.Text;
 using Kmonitor.Interop;
+using Tmds.Linux;
 using static Tmds.Linux.LibC;
 
 namespace Kmonitor.Procfs;
@@ -8,7 +9,7 @@ namespace Kmonitor.Procfs;
 /// Reads small /proc files with open, pread and close on a path built on the stack. Every REGISTER
 /// reads the target's status and every DEREGISTER a namespace link, so this is on the path of every
 /// ioctl: no FileStream, no SafeFileHandle, no string (File.OpenHandle adds an fstat, a flock and an
-/// allocation to each read); only the descriptor's small handle, which adds no system call.
+/// allocation to each read), and no allocation at all.
 /// </summary>
 public static unsafe class ProcFile
 {
@@ -90,24 +91,34 @@ public static unsafe class ProcFile
 
     private static int ReadAt(byte* path, Span<byte> buffer)
     {
-        using var fd = new FileDescriptorHandle(open(path, O_RDONLY | O_CLOEXEC));
-        if (fd.IsInvalid)
+        // A bare descriptor, not a SafeHandle: it never leaves this method, so nothing else can close
+        // or reuse it, and a handle object per read would be the one allocation left on the exec
+        // path of name subscriptions (issue 16).
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
             return -1;
-        int total = 0;
-        fixed (byte* b = buffer)
+        try
         {
-            while (total < buffer.Length)
+            int total = 0;
+            fixed (byte* b = buffer)
             {
-                nint n = Files.pread(fd, b + total, (nuint)(buffer.Length - total), total);
-                if (n < 0 && Errno.Last == Errno.EINTR)
-                    continue;
-                if (n < 0)
-                    return total > 0 ? total : -1; // ESRCH: the task went away while we read
-                if (n == 0)
-                    break;
-                total += (int)n;
+                while (total < buffer.Length)
+                {
+                    nint n = (nint)pread(fd, b + total, (size_t)(buffer.Length - total), total);
+                    if (n < 0 && Errno.Last == Errno.EINTR)
+                        continue;
+                    if (n < 0)
+                        return total > 0 ? total : -1; // ESRCH: the task went away while we read
+                    if (n == 0)
+                        break;
+                    total += (int)n;
+                }
             }
+            return total;
         }
-        return total;
+        finally
+        {
+            close(fd);
+        }
     }
 }

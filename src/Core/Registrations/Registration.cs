@@ -5,6 +5,11 @@ namespace Kmonitor.Registrations;
 /// which signal. Mask, Signal and Monitor change only with both the file's lock and the bucket's lock
 /// held, so a reader holding either sees them consistent.
 /// </summary>
+/// <remarks>
+/// A daemon holds up to millions of these, so every byte counts (bench/RESULTS.md, issue 16): the
+/// masks (7 event bits, checked at REGISTER), the signal (at most 64) and the flags are stored as
+/// bytes, which the runtime packs together after the 4- and 8-byte fields.
+/// </remarks>
 public sealed class Registration(int target, int targetTgid, uint targetUid, DeviceFile file)
 {
     public int Target { get; } = target;
@@ -25,7 +30,7 @@ public sealed class Registration(int target, int targetTgid, uint targetUid, Dev
     public long ChangedAtNs { get; internal set; }
 
     /// <summary>The bits that apply to events that happened before <see cref="ChangedAtNs"/>.</summary>
-    public int MaskBefore { get; internal set; }
+    public int MaskBefore { get => _maskBefore; internal set => _maskBefore = checked((byte)value); }
 
     /// <summary>
     /// The mask that applies to an event stamped <paramref name="timestampNs"/>. Netlink events reach
@@ -50,23 +55,24 @@ public sealed class Registration(int target, int targetTgid, uint targetUid, Dev
     /// </summary>
     public string? Comm { get; internal set; }
 
-    public int Mask { get; internal set; }
-    public int Signal { get; internal set; }
+    public int Mask { get => _mask; internal set => _mask = checked((byte)value); }
+    public int Signal { get => _signal; internal set => _signal = checked((byte)value); }
     public MonitorProcess Monitor { get; internal set; } = null!;
 
     /// <summary>Set once the registration has left the table; a later REGISTER makes a new one.</summary>
-    public bool Removed { get; internal set; }
+    public bool Removed { get => _removed; internal set => _removed = value; }
 
     /// <summary>Its index in the table's list for its target (kept by <see cref="RegistrationTable"/>, under the bucket's lock).</summary>
     internal int SlotInTarget;
 
-    private int _exitDelivered;
+    private byte _mask, _maskBefore, _signal, _exitDelivered;
+    private bool _removed;
 
     /// <summary>
     /// Claims the right to send this registration's exit notifications. Exactly one caller gets true,
     /// whichever path (the netlink EXIT event or a REGISTER that found the target already dead) comes first.
     /// </summary>
-    public bool TryClaimExit() => Interlocked.Exchange(ref _exitDelivered, 1) == 0;
+    public bool TryClaimExit() => Interlocked.Exchange(ref _exitDelivered, (byte)1) == 0;
 
     public bool IsThreadTarget => Target != TargetTgid;
 

@@ -80,7 +80,12 @@ public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IPr
             watch = watch,
         };
         if (n.Comm is not null)
-            record.SetComm(System.Text.Encoding.UTF8.GetBytes(n.Comm));
+        {
+            // Encoded on the stack: a byte[] per record would be garbage at every event a reader gets.
+            Span<byte> comm = stackalloc byte[KmonitorEventRecord.CommBytes];
+            System.Text.Unicode.Utf8.FromUtf16(n.Comm, comm, out _, out int written);
+            record.SetComm(comm[..written]);
+        }
         records.Send(file, record);
         if (Log.IsEnabled(LogLevel.Debug))
             Log.Debug($"queued {KmonitorAbi.EventName(n.Bit)} of {n.Pid} for {monitor} on {file}");

@@ -24,6 +24,13 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
     private readonly KmonitorEvent[] _events = new KmonitorEvent[EventMapper.MaxPerEvent];
     private readonly List<int> _pids = [];
     private readonly List<Subscription> _rematched = [];
+
+    /// <summary>Processes forgotten at their exit, to track forked children with (see <see cref="TrackedProcess.Reuse"/>).</summary>
+    private readonly Stack<TrackedProcess> _spare = new(SpareProcesses);
+
+    /// <summary>Enough for the children alive at once in a fork storm's turnover; past it they are left to the GC.</summary>
+    private const int SpareProcesses = 256;
+
     private int _count;
 
     /// <summary>Installed subscriptions. Any thread may read it (a status report); 0 means events need not come here.</summary>
@@ -213,7 +220,7 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
         }
         else
         {
-            child = new TrackedProcess(ev.Tgid, parent.Tgid, parent.Uid, parent.Comm, inherited);
+            child = NewTracked(ev.Tgid, parent.Tgid, parent.Uid, parent.Comm, inherited);
             child.CountFrom(1, ts);
             _processes[ev.Tgid] = child;
         }
@@ -286,6 +293,16 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
             return;
         _processes.Remove(ev.Tgid);
         DeliverMapped(ev with { Pid = ev.Tgid }, p, ppid); // the leader's exit, as EventMapper makes it: PROCESS_*
+        if (_spare.Count < SpareProcesses)
+            _spare.Push(p); // nothing refers to it any more: records copy what they need
+    }
+
+    private TrackedProcess NewTracked(int tgid, int ppid, uint uid, string comm, Subscription[] members)
+    {
+        if (!_spare.TryPop(out var p))
+            return new TrackedProcess(tgid, ppid, uid, comm, members);
+        p.Reuse(tgid, ppid, uid, comm, members);
+        return p;
     }
 
     /// <summary>
@@ -328,7 +345,7 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
     {
         if (!proc.TryReadStatus(tgid, out var status) || proc.ReadComm(tgid) is not string comm)
             return null;
-        var p = new TrackedProcess(tgid, status.ParentPid, status.RealUid, comm, []);
+        var p = NewTracked(tgid, status.ParentPid, status.RealUid, comm, []);
         p.CountFrom(Math.Max(status.Threads, 1), readAtNs);
         return p;
     }

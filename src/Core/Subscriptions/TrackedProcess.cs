@@ -8,7 +8,7 @@ namespace Kmonitor.Subscriptions;
 /// </summary>
 internal sealed class TrackedProcess(int tgid, int ppid, uint uid, string comm, Subscription[] members)
 {
-    public int Tgid { get; } = tgid;
+    public int Tgid { get; private set; } = tgid;
 
     public int Ppid { get; set; } = ppid;
 
@@ -45,6 +45,23 @@ internal sealed class TrackedProcess(int tgid, int ppid, uint uid, string comm, 
     {
         if (timestampNs >= CountedSinceNs)
             Tasks += delta;
+    }
+
+    /// <summary>
+    /// Makes a forgotten one (its process has exited and nothing refers to it) stand for another
+    /// process, as the constructor would: the engine keeps a few to spare, so that the fork and exit
+    /// of every process on the machine do not each leave an object for the GC.
+    /// </summary>
+    public void Reuse(int tgid, int ppid, uint uid, string comm, Subscription[] members)
+    {
+        Tgid = tgid;
+        Ppid = ppid;
+        Uid = uid;
+        Comm = comm;
+        Members = members;
+        Tasks = 1;
+        CountedSinceNs = 0;
+        LeaderGone = false;
     }
 
     public bool IsMemberOf(Subscription subscription) => Array.IndexOf(Members, subscription) >= 0;

@@ -30,6 +30,31 @@ public class TreeTests
     }
 
     [Fact]
+    public void A_child_forked_after_another_has_exited_starts_afresh_though_the_engine_reuses_what_tracked_the_first()
+    {
+        // The engine keeps the objects of exited processes to track the next children with
+        // (no allocation per fork): nothing of the first child may show in the second's records.
+        var w = new SubscriptionWorld();
+        w.Proc.Process(Root, 1, "sh");
+        var tree = w.Subscribe(KMONITOR_SCOPE_TREE, Forks, pid: Root);
+        w.Fork(Root, Child);
+        w.Thread(Child, Child + 50);
+        w.Exit(Child, parent: Root);          // the leader first: the process lives on in its thread
+        w.Exit(Child + 50, tgid: Child);      // its last task: the process's exit
+        w.Fork(Root, Grandchild);             // tracked with what tracked Child
+        w.Fork(Grandchild, Root + 7);         // its own child names it as the parent, not Child
+        w.Thread(Grandchild, Grandchild + 50);
+        w.Exit(Grandchild + 50, tgid: Grandchild);
+        Assert.Equal([(KMONITOR_PROCESS_FORK, Child), (KMONITOR_PROCESS_EXIT, Child), (KMONITOR_PROCESS_FORK, Grandchild),
+                      (KMONITOR_PROCESS_FORK, Root + 7)], w.Sink.Bits(tree));
+        Assert.Equal(Grandchild, w.Sink.To(tree)[^1].Ppid);
+        w.Exit(Grandchild, parent: Root);     // its leader is its last task now
+        var exit = w.Sink.To(tree)[^1];
+        Assert.Equal((KMONITOR_PROCESS_EXIT, Grandchild, Grandchild, Root, "sh"), (exit.Bit, exit.Pid, exit.Tgid, exit.Ppid, exit.Comm));
+        Assert.Equal(2, w.Engine.TrackedProcesses); // the root and Root + 7
+    }
+
+    [Fact]
     public void Without_EXISTING_only_later_events_are_reported()
     {
         var w = new SubscriptionWorld();

@@ -83,7 +83,7 @@ public sealed class KmonitorService : IDisposable
         Subscriptions = new SubscriptionEngine(proc, new NotifierSink(_notifier), Counters, () => (ulong)_clock.NowNs());
         Subscriber = new Subscriber(new CallerResolver(proc), Options.Policy, quotas, Files, Ring, _scans, _clock, Counters, time);
         Files.SubscriptionsEnded = Subscriber.End;
-        Dispatcher = new Dispatcher(Ring, Table, Watcher, Exits, _notifier, Files, Subscriptions, proc, Counters, time);
+        Dispatcher = new Dispatcher(Ring, Table, Watcher, Exits, _notifier, Files, Subscriptions, proc, Counters, time, Records);
         // The watcher's thread may not send: what it sees goes into the ring, behind the events already there.
         Watcher.ProcessGone += (process, seenAtNs) => Ring.Post(ProcEvent.ProcessGone(process.Tgid, seenAtNs), process);
         Watcher.MonitorGone += monitor => Ring.Post(ProcEvent.MonitorGone(monitor.Tgid, _clock.NowNs()), monitor);

@@ -27,7 +27,8 @@ namespace Kmonitor;
 ///                                    ├──► SubscriptionEngine ─────┘   └──► RecordSender (a file's queue)
 ///                                    └───────────────────────────┘ (every other event)
 /// </code>
-/// The dispatcher is the only thread that sends notifications or queues records.
+/// Only the thread that holds the dispatcher's lock sends notifications or queues records: the
+/// listener for a quick burst when nothing waits in the ring, the dispatcher thread otherwise.
 /// </remarks>
 public sealed class KmonitorService : IDisposable
 {

@@ -5,7 +5,8 @@ using Tmds.Linux;
 namespace Kmonitor.Events;
 
 /// <summary>
-/// The bounded ring between the listener and the dispatcher. When it is full the new event is
+/// The bounded ring between the listener and the dispatcher, for the events the listener does not
+/// handle itself (see <c>Dispatcher.TryDispatchInline</c>). When it is full the new event is
 /// refused and counted (the listener never waits on the dispatcher), which is what the
 /// --buffer-length setting bounds. Beside it runs a lane for the daemon's own markers (a pidfd
 /// that turned readable, a monitor gone, a REGISTER that found its target dead): a marker is

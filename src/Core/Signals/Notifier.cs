@@ -8,7 +8,8 @@ using Kmonitor.Registrations;
 namespace Kmonitor.Signals;
 
 /// <summary>
-/// Sends notifications, on the dispatcher's thread only: for each matched registration (or
+/// Sends notifications, on one thread at a time (whichever holds the dispatcher's lock: the
+/// listener's for a quick burst, the dispatcher's otherwise): for each matched registration (or
 /// subscription) either one queued signal, with si_pid as the monitor sees the task, or, when its
 /// signal is 0, one record queued on its file (<see cref="RecordSender"/>). It owns the delivery
 /// (and with it the relay pool) and decides what a failed send means: a monitor that has exited is

@@ -209,9 +209,11 @@ public sealed class Dispatcher : IDisposable
     /// dispatcher thread: an EXEC or a COMM when a subscription (its name matching) or a
     /// registration of the task (the name a record carries) may want the name. Forks and exits
     /// are matched and signalled from memory (but for one /proc read of a process subscriptions
-    /// never saw, which <see cref="InlineBudget"/> bounds).
+    /// never saw, which <see cref="InlineBudget"/> bounds). Once a notification has gone to a
+    /// monitor in another pid namespace (<see cref="Notifier.HasCrossedNamespaces"/>), any event
+    /// may mean a /proc scan and a relay's round trip, and all go to the dispatcher thread.
     /// </summary>
-    public bool MayBeSlow(in ProcEvent ev) => ev.What switch
+    public bool MayBeSlow(in ProcEvent ev) => _notifier.HasCrossedNamespaces || ev.What switch
     {
         ProcEventWhat.PROC_EVENT_EXEC or ProcEventWhat.PROC_EVENT_COMM =>
             _subscriptions.Count != 0 || _table.HasTarget(ev.Pid) || _table.HasTarget(ev.Tgid),

@@ -21,6 +21,15 @@ public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IPr
     : IDisposable
 {
     private readonly RateLimiter _queueFullLog = new(TimeSpan.FromSeconds(5), time);
+    private volatile bool _crossedNamespaces;
+
+    /// <summary>
+    /// Whether a notification has gone to a monitor in another pid namespace: its pids are
+    /// translated through /proc and its signals go through a relay (a round trip to another
+    /// process, started on first use), too slow for the listener's thread, which from then on
+    /// leaves every event to the dispatcher thread.
+    /// </summary>
+    public bool HasCrossedNamespaces => _crossedNamespaces;
 
     /// <summary>Sends one notification to a matched registration: to the monitor that made it, about its target or a task of it.</summary>
     public void Notify(in Match match, in Notification notification)
@@ -57,6 +66,7 @@ public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IPr
         int pid = n.Pid, tgid = n.Tgid, ppid = n.Ppid;
         if (monitor.PidNamespaceDepth != 0)
         {
+            _crossedNamespaces = true;
             // Pids as the reader sees them; a task it cannot see is not reported to it, and a parent
             // it cannot see (its namespace's init, seen from inside, has none) reads as 0.
             if ((knownLocalPid ?? SeenBy(monitor, pid)) is not int localPid)
@@ -98,6 +108,7 @@ public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IPr
         }
         else
         {
+            _crossedNamespaces = true;
             // si_pid as the monitor sees the task; a task it cannot see is not reported to it.
             if ((knownLocalPid ?? SeenBy(monitor, n.Pid)) is not int localPid)
             {

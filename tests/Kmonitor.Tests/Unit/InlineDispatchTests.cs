@@ -135,6 +135,29 @@ public sealed class InlineDispatchTests : IDisposable
     }
 
     [Fact]
+    public async Task After_a_notification_to_a_monitor_in_another_pid_namespace_every_event_goes_to_the_dispatcher_thread()
+    {
+        const int Process = 5_000_000, Thread = 5_000_001, CallerThread = 5_000_021;
+        const ulong Namespace = 4_026_000_777;
+        _h.Proc.Task(Process, Process, 0);
+        _h.Proc.Task(Thread, Process, 0);
+        _h.Proc.Task(CallerThread, ServiceHarness.Self, 0, depth: 1);
+        _h.Proc.PidNamespaceOf(CallerThread, Namespace);
+        _h.Proc.LocalPid(Namespace, 5, Thread);
+        var register = _h.Service.Registrar.Register(_h.Open(), CallerThread, new KmonitorCmd(5, KMONITOR_PROCESS_EXEC, 40));
+        Assert.Equal(0, await register.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        var fork = ForkOf(5001);
+        Assert.False(_h.Service.Dispatcher.MayBeSlow(fork));
+
+        _h.Event(ProcEventWhat.PROC_EVENT_EXEC, Thread, Process);
+        _h.Pump();
+        Assert.True(Assert.Single(_h.Delivery.Sent).ThroughRelay);
+
+        Assert.True(_h.Service.Dispatcher.MayBeSlow(fork)); // a relay's round trip and /proc scans may come with any event now
+        Assert.Equal(0, _h.Service.Dispatcher.TryDispatchInline([fork]));
+    }
+
+    [Fact]
     public void A_batch_answers_a_parked_read_once_with_every_record_it_queued()
     {
         var file = _h.Open();

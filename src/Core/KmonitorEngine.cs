@@ -15,7 +15,8 @@ public sealed class KmonitorEngine : IDisposable
     public KmonitorEngine(int bufferLength, int receiveBufferBytes, ServiceOptions? options = null)
     {
         Service = new KmonitorService(options, bufferLength);
-        _listener = new EventListener(Service.Ring, Service.Counters, receiveBufferBytes, Service.Dispatcher.RequestResync);
+        _listener = new EventListener(Service.Ring, Service.Counters, receiveBufferBytes, Service.Dispatcher.RequestResync,
+            Service.Dispatcher.TryDispatchInline);
     }
 
     public bool UsesEventFilter => _listener.UsesEventFilter;

@@ -27,7 +27,8 @@ namespace Kmonitor;
 ///                                    ├──► SubscriptionEngine ─────┘   └──► RecordSender (a file's queue)
 ///                                    └───────────────────────────┘ (every other event)
 /// </code>
-/// The dispatcher is the only thread that sends notifications or queues records.
+/// Only the thread that holds the dispatcher's lock sends notifications or queues records: the
+/// listener for a quick burst when nothing waits in the ring, the dispatcher thread otherwise.
 /// </remarks>
 public sealed class KmonitorService : IDisposable
 {
@@ -83,7 +84,7 @@ public sealed class KmonitorService : IDisposable
         Subscriptions = new SubscriptionEngine(proc, new NotifierSink(_notifier), Counters, () => (ulong)_clock.NowNs());
         Subscriber = new Subscriber(new CallerResolver(proc), Options.Policy, quotas, Files, Ring, _scans, _clock, Counters, time);
         Files.SubscriptionsEnded = Subscriber.End;
-        Dispatcher = new Dispatcher(Ring, Table, Watcher, Exits, _notifier, Files, Subscriptions, proc, Counters, time);
+        Dispatcher = new Dispatcher(Ring, Table, Watcher, Exits, _notifier, Files, Subscriptions, proc, Counters, time, Records);
         // The watcher's thread may not send: what it sees goes into the ring, behind the events already there.
         Watcher.ProcessGone += (process, seenAtNs) => Ring.Post(ProcEvent.ProcessGone(process.Tgid, seenAtNs), process);
         Watcher.MonitorGone += monitor => Ring.Post(ProcEvent.MonitorGone(monitor.Tgid, _clock.NowNs()), monitor);

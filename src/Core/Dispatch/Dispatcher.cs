@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Kmonitor.Abi;
 using Kmonitor.Diagnostics;
 using Kmonitor.Events;
 using Kmonitor.Exits;
 using Kmonitor.Procfs;
+using Kmonitor.Records;
 using Kmonitor.Registrations;
 using Kmonitor.Signals;
 using Kmonitor.Subscriptions;
@@ -10,11 +12,25 @@ using Kmonitor.Subscriptions;
 namespace Kmonitor.Dispatch;
 
 /// <summary>
-/// The dispatcher thread: takes events and markers from the ring and handles each completely, one
-/// handler per kind (as drivers/connector/cn_proc.c has one function per event). It is the only
-/// thread that sends notifications: the request thread and the pidfd watcher post markers into the
-/// ring instead, so every notification leaves in the order its cause was received.
+/// Handles every event and marker completely, one handler per kind (as drivers/connector/cn_proc.c
+/// has one function per event), on one of two threads: the listener's, for a batch it has just
+/// received (<see cref="TryDispatchInline"/>), or the dispatcher's own, for what waits in the ring.
 /// </summary>
+/// <remarks>
+/// Why two: a notification handled by the thread that received its event costs one wake-up, as a
+/// raw netlink listener's does; handed over through the ring it costs two. But a slow dispatch
+/// must never stop the socket being drained, so the listener handles only what is quick and only
+/// while nothing waits in the ring; the rest goes through the ring (bounded by --buffer-length) to
+/// this thread. The order and "one thread sends at a time" hold because of one rule: events and
+/// markers are handled only under <see cref="_dispatchLock"/>, and the dispatcher thread takes
+/// from the ring only while holding it. So a listener that holds the lock and finds the ring empty
+/// knows every event received before its batch has been handled; once it queues one event, every
+/// later one of the batch queues behind it, and the next batch finds the ring not empty and
+/// queues too, until this thread has drained it. The listener only tries the lock (it never waits
+/// for this thread), and markers from the request thread and the pidfd watcher always go through
+/// the ring. Records queued by a batch wake their readers once, at its end (<see cref="RecordSender.EndBatch"/>),
+/// so one answer to a parked read carries many records.
+/// </remarks>
 public sealed class Dispatcher : IDisposable
 {
     private readonly EventRing _ring;
@@ -22,6 +38,7 @@ public sealed class Dispatcher : IDisposable
     private readonly ProcessWatcher _watcher;
     private readonly ExitReporter _exits;
     private readonly Notifier _notifier;
+    private readonly RecordSender _records;
     private readonly OpenFiles _files;
     private readonly SubscriptionEngine _subscriptions;
     private readonly IProcReader _proc;
@@ -32,9 +49,27 @@ public sealed class Dispatcher : IDisposable
     private readonly KmonitorEvent[] _events = new KmonitorEvent[EventMapper.MaxPerEvent];
     private int _resyncRequested;
 
+    /// <summary>Held by whichever thread handles events: the one proof that only one thread sends at a time, in order.</summary>
+    private readonly object _dispatchLock = new();
+
+    /// <summary>The most the dispatcher thread handles before its records' readers are woken.</summary>
+    public const int MaxBatch = 256;
+
+    /// <summary>
+    /// How long the listener may spend on one batch before it queues the rest: a bound for what no
+    /// check before the dispatch can see coming (a pid translated through /proc for a monitor in
+    /// another pid namespace, a relay), so the socket waits at most about this long.
+    /// </summary>
+    public static readonly TimeSpan DefaultInlineBudget = TimeSpan.FromMicroseconds(500);
+
+    /// <summary><see cref="DefaultInlineBudget"/>; a test that must not depend on the machine's speed sets another.</summary>
+    public TimeSpan InlineBudget { get; set; } = DefaultInlineBudget;
+
     public Dispatcher(EventRing ring, RegistrationTable table, ProcessWatcher watcher, ExitReporter exits, Notifier notifier,
-        OpenFiles files, SubscriptionEngine subscriptions, IProcReader proc, Counters counters, TimeProvider? time = null)
+        OpenFiles files, SubscriptionEngine subscriptions, IProcReader proc, Counters counters, TimeProvider? time = null,
+        RecordSender? records = null)
     {
+        _records = records ?? new RecordSender(counters);
         _proc = proc;
         _subscriptions = subscriptions;
         _ring = ring;
@@ -68,21 +103,35 @@ public sealed class Dispatcher : IDisposable
         while (true)
         {
             Volatile.Write(ref _lastTurn, _time.GetTimestamp());
-            if (!DispatchNext(resyncWanted != 0 ? 50 : 250) && _ring.IsCompleted)
+            if (!DispatchBatch(resyncWanted != 0 ? 50 : 250) && _ring.IsCompleted)
                 return;
             if (resyncWanted == 0 && Interlocked.Exchange(ref _resyncRequested, 0) == 1)
                 resyncWanted = _time.GetTimestamp();
             if (resyncWanted != 0 && (_ring.Count == 0 || _time.GetElapsedTime(resyncWanted) > MaxResyncDelay))
             {
                 resyncWanted = 0;
-                int ended = _exits.Resync();
-                Log.Info($"resynchronised after the overflow: checked every registered target, {ended} had ended unreported");
-                if (_subscriptions.Count != 0)
-                {
-                    int lost = _subscriptions.Rebuild();
-                    Log.Info($"rebuilt subscription membership from /proc after the overflow: {lost} tree members could not be recovered");
-                }
+                lock (_dispatchLock) // it sends: the listener must not dispatch meanwhile
+                    Resync();
             }
+        }
+    }
+
+    private void Resync()
+    {
+        _records.BeginBatch();
+        try
+        {
+            int ended = _exits.Resync();
+            Log.Info($"resynchronised after the overflow: checked every registered target, {ended} had ended unreported");
+            if (_subscriptions.Count != 0)
+            {
+                int lost = _subscriptions.Rebuild();
+                Log.Info($"rebuilt subscription membership from /proc after the overflow: {lost} tree members could not be recovered");
+            }
+        }
+        finally
+        {
+            _records.EndBatch();
         }
     }
 
@@ -90,10 +139,90 @@ public sealed class Dispatcher : IDisposable
     /// Takes the next event or marker from the ring, waiting up to <paramref name="timeoutMs"/>, and
     /// handles it; false when there was none. Public so tests can drive the dispatcher without its thread.
     /// </summary>
-    public bool DispatchNext(int timeoutMs)
+    public bool DispatchNext(int timeoutMs) => DispatchFromRing(timeoutMs, 1);
+
+    /// <summary>The same for up to <see cref="MaxBatch"/> of them, their records' readers woken once at the end.</summary>
+    public bool DispatchBatch(int timeoutMs) => DispatchFromRing(timeoutMs, MaxBatch);
+
+    private bool DispatchFromRing(int timeoutMs, int most)
     {
-        if (!_ring.TryRead(out var ev, out object? subject, timeoutMs))
+        // Waits outside the lock, takes inside it: an event out of the ring is handled before anyone sees the ring empty.
+        if (!_ring.WaitReadable(timeoutMs))
             return false;
+        lock (_dispatchLock)
+        {
+            _records.BeginBatch();
+            try
+            {
+                for (int i = 0; i < most && _ring.TryTake(out var ev, out object? subject); i++)
+                    DispatchGuarded(ev, subject);
+            }
+            finally
+            {
+                _records.EndBatch();
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The listener's path: handles the events of <paramref name="batch"/> on the calling thread, from
+    /// the first, as long as nothing waits in the ring, the lock is free (never waited for), each
+    /// event is quick (<see cref="MayBeSlow"/>) and the batch is within <see cref="InlineBudget"/>.
+    /// Returns how many it handled: the caller queues the rest, in order, into the ring.
+    /// </summary>
+    public int TryDispatchInline(ReadOnlySpan<ProcEvent> batch)
+    {
+        if (batch.IsEmpty || !_ring.IsEmpty || !Monitor.TryEnter(_dispatchLock))
+            return 0;
+        int handled = 0;
+        try
+        {
+            if (!_ring.IsEmpty) // looked again under the lock: the dispatcher thread takes only under it
+                return 0;
+            _records.BeginBatch();
+            try
+            {
+                long start = Stopwatch.GetTimestamp();
+                while (handled < batch.Length && !MayBeSlow(batch[handled]))
+                {
+                    DispatchGuarded(batch[handled], null);
+                    handled++;
+                    if (Stopwatch.GetElapsedTime(start) > InlineBudget)
+                        break;
+                }
+            }
+            finally
+            {
+                _records.EndBatch();
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_dispatchLock);
+        }
+        return handled;
+    }
+
+    /// <summary>
+    /// Whether handling <paramref name="ev"/> may read /proc, which the listener leaves to the
+    /// dispatcher thread: an EXEC or a COMM when a subscription (its name matching) or a
+    /// registration of the task (the name a record carries) may want the name. Forks and exits
+    /// are matched and signalled from memory (but for one /proc read of a process subscriptions
+    /// never saw, which <see cref="InlineBudget"/> bounds). Once a notification has gone to a
+    /// monitor in another pid namespace (<see cref="Notifier.HasCrossedNamespaces"/>), any event
+    /// may mean a /proc scan and a relay's round trip, and all go to the dispatcher thread.
+    /// </summary>
+    public bool MayBeSlow(in ProcEvent ev) => _notifier.HasCrossedNamespaces || ev.What switch
+    {
+        ProcEventWhat.PROC_EVENT_EXEC or ProcEventWhat.PROC_EVENT_COMM =>
+            _subscriptions.Count != 0 || _table.HasTarget(ev.Pid) || _table.HasTarget(ev.Tgid),
+        ProcEventWhat.PROC_EVENT_FORK or ProcEventWhat.PROC_EVENT_EXIT or ProcEventWhat.PROC_EVENT_UID => false,
+        _ => true, // a marker, or a kind this code does not know: the dispatcher thread's
+    };
+
+    private void DispatchGuarded(in ProcEvent ev, object? subject)
+    {
         try
         {
             Dispatch(ev, subject);
@@ -103,7 +232,6 @@ public sealed class Dispatcher : IDisposable
             // One bad event must not stop every later notification.
             Log.Error($"dispatching {ev.What} of {ev.Pid} failed: {e.GetType().Name}: {e.Message}");
         }
-        return true;
     }
 
     /// <summary>Handles one event completely. Public so tests and benchmarks can drive the dispatcher without a thread.</summary>

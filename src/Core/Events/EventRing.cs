@@ -5,7 +5,8 @@ using Tmds.Linux;
 namespace Kmonitor.Events;
 
 /// <summary>
-/// The bounded ring between the listener and the dispatcher. When it is full the new event is
+/// The bounded ring between the listener and the dispatcher, for the events the listener does not
+/// handle itself (see <c>Dispatcher.TryDispatchInline</c>). When it is full the new event is
 /// refused and counted (the listener never waits on the dispatcher), which is what the
 /// --buffer-length setting bounds. Beside it runs a lane for the daemon's own markers (a pidfd
 /// that turned readable, a monitor gone, a REGISTER that found its target dead): a marker is
@@ -103,28 +104,80 @@ public sealed unsafe class EventRing
         WakeReader();
     }
 
+    /// <summary>
+    /// Adds a batch of events with one wake-up; those that do not fit are refused. Returns how many
+    /// were refused (lost: the caller counts them).
+    /// </summary>
+    public int WriteBatch(ReadOnlySpan<ProcEvent> events)
+    {
+        int written = 0;
+        lock (_writeGate)
+        {
+            long tail = _tail;
+            int room = (int)(_slots.Length - (tail - Volatile.Read(ref _head)));
+            written = Math.Min(room, events.Length);
+            for (int i = 0; i < written; i++)
+                _slots[(tail + i) % _slots.Length] = events[i];
+            Volatile.Write(ref _tail, tail + written); // publishes the slots
+        }
+        if (written > 0)
+            WakeReader();
+        return events.Length - written;
+    }
+
+    /// <summary>
+    /// No event and no marker waits. Seen by a thread that holds the dispatch lock (under which alone
+    /// the reader takes), it means every event written before was taken and handled.
+    /// </summary>
+    public bool IsEmpty => Volatile.Read(ref _head) == Volatile.Read(ref _tail) && Volatile.Read(ref _nextMarkerAt) == long.MaxValue;
+
     /// <summary>Takes the oldest event or marker, waiting up to <paramref name="timeoutMs"/>; false on timeout or completion.</summary>
     public bool TryRead(out ProcEvent ev, int timeoutMs) => TryRead(out ev, out _, timeoutMs);
 
     /// <summary>The same, with what a marker carries (null for the kernel's events).</summary>
     public bool TryRead(out ProcEvent ev, out object? subject, int timeoutMs)
     {
+        if (TryTake(out ev, out subject))
+            return true;
+        while (WaitReadable(timeoutMs))
+        {
+            if (TryTake(out ev, out subject))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Takes the oldest event or marker if one is there, without waiting; the one reader only.</summary>
+    public bool TryTake(out ProcEvent ev, out object? subject)
+    {
+        long head = _head;
+        if (head >= Volatile.Read(ref _nextMarkerAt) && TryTakeMarker(head, out ev, out subject))
+            return true;
+        subject = null;
+        if (head != Volatile.Read(ref _tail))
+        {
+            ev = _slots[head % _slots.Length];
+            Volatile.Write(ref _head, head + 1); // frees the slot
+            return true;
+        }
+        ev = default;
+        return false;
+    }
+
+    /// <summary>
+    /// Waits, up to <paramref name="timeoutMs"/>, until an event or a marker can be taken, without
+    /// taking it (the dispatcher takes under its dispatch lock); false on timeout or completion.
+    /// </summary>
+    public bool WaitReadable(int timeoutMs)
+    {
         long deadline = 0;
         int spins = 0;
-        subject = null;
         while (true)
         {
-            long head = _head;
-            if (head >= Volatile.Read(ref _nextMarkerAt) && TryTakeMarker(head, out ev, out subject))
+            if (!IsEmpty)
                 return true;
-            if (head != Volatile.Read(ref _tail))
-            {
-                ev = _slots[head % _slots.Length];
-                Volatile.Write(ref _head, head + 1); // frees the slot
-                return true;
-            }
-            if (_completed)
-                break;
+            if (_completed || timeoutMs <= 0)
+                return false;
             if (spins < SpinIterations)
             {
                 spins++;
@@ -135,15 +188,13 @@ public sealed unsafe class EventRing
             if (deadline == 0)
                 deadline = now + timeoutMs;
             else if (now >= deadline)
-                break;
+                return false;
             // Asleep first, then look again: a writer that publishes after the look sees Asleep and wakes us.
             Interlocked.Exchange(ref _readerState[0], Asleep);
-            if (_head == Volatile.Read(ref _tail) && Volatile.Read(ref _nextMarkerAt) == long.MaxValue && !_completed)
+            if (IsEmpty && !_completed)
                 SleepWhileAsleep((int)Math.Max(deadline - now, 1));
             Volatile.Write(ref _readerState[0], Awake);
         }
-        ev = default;
-        return false;
     }
 
     private bool TryTakeMarker(long head, out ProcEvent marker, out object? subject)

@@ -83,5 +83,25 @@ public sealed unsafe class ProcConnectorSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Receives every datagram waiting, up to the batch's capacity, in one system call: it blocks
+    /// (up to the receive timeout) for the first only (MSG_WAITFORONE), so an idle listener sleeps in
+    /// one recvmmsg and a busy one takes a burst per wake-up. Returns the datagrams received, 0 on a
+    /// timeout, or -errno (ENOBUFS as <see cref="Receive"/>; after a partial batch the kernel keeps
+    /// the error for the next call).
+    /// </summary>
+    public int Receive(DatagramBatch batch)
+    {
+        int n = Sockets.recvmmsg(_socket, batch.Headers, (uint)batch.Capacity, MSG_WAITFORONE, null);
+        if (n >= 0)
+        {
+            batch.Received(n);
+            return n;
+        }
+        batch.Received(0);
+        int errno = Errno.Last;
+        return errno is Errno.EAGAIN or Errno.EINTR ? 0 : -errno;
+    }
+
     public void Dispose() => _socket.Dispose();
 }

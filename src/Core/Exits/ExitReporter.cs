@@ -9,8 +9,9 @@ namespace Kmonitor.Exits;
 /// <summary>
 /// Ends registrations whose target has ended, and reports those exits: exactly one exit per
 /// registration, its ABORT first when a signal killed the target, then the registration leaves the
-/// table, its file and its quota, and lets go of its pidfd. Reporting (sending) happens on the
-/// dispatcher's thread only; taking an ended target out of the table may happen anywhere.
+/// table, its file and its quota, and lets go of its pidfd. Reporting (sending) happens only under
+/// the dispatcher's lock (its thread, or the listener's for a quick burst); taking an ended target
+/// out of the table may happen anywhere.
 /// </summary>
 public sealed class ExitReporter(RegistrationTable table, Quotas quotas, ProcessWatcher watcher, Notifier notifier, IProcReader proc, Counters counters)
 {

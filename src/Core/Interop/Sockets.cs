@@ -31,6 +31,10 @@ public static unsafe partial class Sockets
     [LibraryImport(Libc.Name, SetLastError = true)]
     public static partial nint recvmsg(SafeHandle socket, msghdr* message, int flags);
 
+    /// <summary>recvmmsg(2): Tmds.LibC 0.5.0 has struct mmsghdr's flag MSG_WAITFORONE but not the call.</summary>
+    [LibraryImport(Libc.Name, SetLastError = true)]
+    public static partial int recvmmsg(SafeHandle socket, MMsgHdr* messages, uint count, int flags, timespec* timeout);
+
     /// <summary>
     /// CMSG_LEN(sizeof(int)): the cmsg_len of one passed descriptor. Not Tmds.LibC's CMSG_LEN, which
     /// (0.5.0) rounds the total up to 24 on 64-bit, where the kernel would then read two descriptors.
@@ -39,6 +43,14 @@ public static unsafe partial class Sockets
 
     /// <summary>CMSG_SPACE(sizeof(int)): the control buffer for one passed descriptor.</summary>
     public static int OneDescriptorControlSpace => LibC.CMSG_SPACE(sizeof(int));
+}
+
+/// <summary>struct mmsghdr: one message of recvmmsg(2), and the bytes the kernel put in it.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct MMsgHdr
+{
+    public msghdr Header;
+    public uint Length;
 }
 
 /// <summary>struct timeval, for SO_RCVTIMEO (Tmds.LibC 0.5.0 has struct timespec only).</summary>

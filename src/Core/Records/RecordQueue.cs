@@ -18,6 +18,7 @@ public sealed class RecordQueue(int capacity)
     private uint _nextSeq = 1;
     private uint _dropped;
     private ulong? _pollHandle;
+    private bool _wakeDue; // AppendQuietly said so, and TakeWakeup has not run since
 
     public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
 
@@ -48,6 +49,44 @@ public sealed class RecordQueue(int capacity)
             record.seq = _nextSeq++;
             _records.Enqueue(record);
             return TakeWakeups();
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="record"/> as <see cref="Append(KmonitorEventRecord, out bool)"/> does,
+    /// but wakes nobody yet: returns true when a read or a poll waits for it and this is the first
+    /// such record since the last <see cref="TakeWakeup"/>, which the caller then calls once, at the
+    /// end of its batch, so one answer carries every record of the batch.
+    /// </summary>
+    public bool AppendQuietly(KmonitorEventRecord record, out bool queued)
+    {
+        lock (_lock)
+        {
+            queued = _records.Count < Capacity;
+            if (!queued)
+            {
+                _dropped++;
+                return false;
+            }
+            record.seq = _nextSeq++;
+            _records.Enqueue(record);
+            if (_wakeDue || (_waiters.Count == 0 && _pollHandle is null))
+                return false;
+            _wakeDue = true;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Who the records queued by <see cref="AppendQuietly"/> wake: the first parked read, with as many
+    /// as it takes, and the poll handle; nobody if a read took them all meanwhile.
+    /// </summary>
+    public Wakeup TakeWakeup()
+    {
+        lock (_lock)
+        {
+            _wakeDue = false;
+            return _records.Count == 0 ? default : TakeWakeups();
         }
     }
 

@@ -8,7 +8,8 @@ using Kmonitor.Registrations;
 namespace Kmonitor.Signals;
 
 /// <summary>
-/// Sends notifications, on the dispatcher's thread only: for each matched registration (or
+/// Sends notifications, on one thread at a time (whichever holds the dispatcher's lock: the
+/// listener's for a quick burst, the dispatcher's otherwise): for each matched registration (or
 /// subscription) either one queued signal, with si_pid as the monitor sees the task, or, when its
 /// signal is 0, one record queued on its file (<see cref="RecordSender"/>). It owns the delivery
 /// (and with it the relay pool) and decides what a failed send means: a monitor that has exited is
@@ -20,6 +21,15 @@ public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IPr
     : IDisposable
 {
     private readonly RateLimiter _queueFullLog = new(TimeSpan.FromSeconds(5), time);
+    private volatile bool _crossedNamespaces;
+
+    /// <summary>
+    /// Whether a notification has gone to a monitor in another pid namespace: its pids are
+    /// translated through /proc and its signals go through a relay (a round trip to another
+    /// process, started on first use), too slow for the listener's thread, which from then on
+    /// leaves every event to the dispatcher thread.
+    /// </summary>
+    public bool HasCrossedNamespaces => _crossedNamespaces;
 
     /// <summary>Sends one notification to a matched registration: to the monitor that made it, about its target or a task of it.</summary>
     public void Notify(in Match match, in Notification notification)
@@ -56,6 +66,7 @@ public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IPr
         int pid = n.Pid, tgid = n.Tgid, ppid = n.Ppid;
         if (monitor.PidNamespaceDepth != 0)
         {
+            _crossedNamespaces = true;
             // Pids as the reader sees them; a task it cannot see is not reported to it, and a parent
             // it cannot see (its namespace's init, seen from inside, has none) reads as 0.
             if ((knownLocalPid ?? SeenBy(monitor, pid)) is not int localPid)
@@ -102,6 +113,7 @@ public sealed class Notifier(ISignalDelivery delivery, RecordSender records, IPr
         }
         else
         {
+            _crossedNamespaces = true;
             // si_pid as the monitor sees the task; a task it cannot see is not reported to it.
             if ((knownLocalPid ?? SeenBy(monitor, n.Pid)) is not int localPid)
             {

@@ -169,4 +169,35 @@ public class EventRingTests
         writers.ForEach(t => t.Join());
         Assert.Equal(0, ring.Count);
     }
+
+    [Fact]
+    public void A_batch_is_written_whole_when_it_fits_and_what_does_not_fit_is_refused_and_counted()
+    {
+        var ring = new EventRing(3);
+        ProcEvent[] batch = [ProcEvent.Exit(1, 1, 0), ProcEvent.Exit(2, 2, 0), ProcEvent.Exit(3, 3, 0), ProcEvent.Exit(4, 4, 0)];
+        Assert.Equal(1, ring.WriteBatch(batch));
+        var read = new List<int>();
+        while (ring.TryRead(out var ev, 0))
+            read.Add(ev.Pid);
+        Assert.Equal([1, 2, 3], read);
+        Assert.Equal(0, ring.WriteBatch(batch.AsSpan(3)));
+        Assert.True(ring.TryRead(out var last, 0));
+        Assert.Equal(4, last.Pid);
+    }
+
+    [Fact]
+    public void A_waiting_marker_alone_makes_the_ring_not_empty_and_waiting_for_it_does_not_take_it()
+    {
+        var ring = new EventRing(4);
+        Assert.True(ring.IsEmpty);
+        Assert.False(ring.WaitReadable(0));
+        ring.Post(ProcEvent.MonitorGone(7, 0), null);
+        Assert.False(ring.IsEmpty);
+        Assert.True(ring.WaitReadable(0));
+        Assert.True(ring.WaitReadable(0)); // still there
+        Assert.True(ring.TryTake(out var marker, out _));
+        Assert.Equal(ProcEventWhat.KMONITORD_MONITOR_GONE, marker.What);
+        Assert.True(ring.IsEmpty);
+        Assert.False(ring.TryTake(out _, out _));
+    }
 }

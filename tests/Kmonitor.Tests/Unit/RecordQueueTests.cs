@@ -146,4 +146,59 @@ public class RecordQueueTests
         Assert.Equal("a-very-long-pro", KmonitorEventRecord.Read(bytes).Comm); // 15 bytes and a NUL, as comm
         Assert.Equal(0, bytes[40 + 15]);
     }
+
+    [Fact]
+    public void Quiet_appends_ask_for_one_wake_up_and_it_answers_the_parked_read_with_all_of_them()
+    {
+        var queue = new RecordQueue(16);
+        var read = new Waiter(16 * KmonitorEventRecord.Size);
+        Assert.Null(queue.ReadOrWait(read));
+
+        Assert.True(queue.AppendQuietly(Exit(1), out bool queued));
+        Assert.True(queued);
+        Assert.False(queue.AppendQuietly(Exit(2), out _)); // asked for already
+        Assert.False(queue.AppendQuietly(Exit(3), out _));
+        Assert.Equal(0, read.Deliveries);
+
+        queue.TakeWakeup().DeliverRead();
+        Assert.Equal(1, read.Deliveries);
+        Assert.Equal([1, 2, 3], read.Got.Select(r => r.pid));
+        Assert.Equal([1u, 2u, 3u], read.Got.Select(r => r.seq));
+    }
+
+    [Fact]
+    public void A_quiet_append_with_nobody_waiting_asks_for_no_wake_up()
+    {
+        var queue = new RecordQueue(16);
+        Assert.False(queue.AppendQuietly(Exit(1), out bool queued));
+        Assert.True(queued);
+        Assert.Equal([1], ReadAll(queue).Select(r => r.pid));
+    }
+
+    [Fact]
+    public void A_wake_up_after_a_read_took_every_record_leaves_the_parked_read_parked_for_the_next()
+    {
+        var queue = new RecordQueue(16);
+        var parked = new Waiter(16 * KmonitorEventRecord.Size);
+        Assert.Null(queue.ReadOrWait(parked));
+        Assert.True(queue.AppendQuietly(Exit(1), out _));
+        Assert.Equal([1], ReadAll(queue).Select(r => r.pid)); // a non-blocking read before the batch ended
+
+        var wakeup = queue.TakeWakeup();
+        Assert.Null(wakeup.Waiter); // an empty answer would read as end of file
+        Assert.Equal(0, parked.Deliveries);
+
+        Assert.True(queue.AppendQuietly(Exit(2), out _)); // asks again: the flag was reset
+        queue.TakeWakeup().DeliverRead();
+        Assert.Equal([2], parked.Got.Select(r => r.pid));
+    }
+
+    [Fact]
+    public void A_full_queue_drops_a_quiet_append_and_counts_it()
+    {
+        var queue = new RecordQueue(1);
+        Assert.False(queue.AppendQuietly(Exit(1), out bool first));
+        Assert.False(queue.AppendQuietly(Exit(2), out bool second));
+        Assert.Equal((true, false, 1u), (first, second, queue.Dropped));
+    }
 }

@@ -37,8 +37,12 @@ public sealed class RecordingDelivery : ISignalDelivery
     public int SendInOtherNamespace(MonitorProcess monitor, int signal, int localPid, uint subjectUid, int bit) =>
         Record(new Sent(monitor.Tgid, signal, localPid, subjectUid, bit, true, Environment.CurrentManagedThreadId));
 
+    /// <summary>Runs before each send, outside the recorder's lock: a test stalls the sending thread here.</summary>
+    public Action? BeforeSend { get; set; }
+
     private int Record(Sent sent)
     {
+        BeforeSend?.Invoke();
         lock (_sent)
         {
             _sent.Add(sent);

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Kmonitor;
 using Kmonitor.Daemon;
 using Kmonitor.Daemon.Device;
+using Kmonitor.Daemon.Handover;
 using Kmonitor.Diagnostics;
 using Kmonitor.Fuse;
 
@@ -57,18 +58,35 @@ namespace Kmonitor.Daemon
             StatusSocket? status = null;
             using var systemd = new SystemdNotifier();
             var registrations = new List<PosixSignalRegistration>();
+            // Under systemd a stop may be a restart: the device is then handed to the next instance.
+            var store = FdStore.FromEnvironment();
+            var listenFds = ListenFds.FromEnvironment();
+            bool handingOver = false;
             try
             {
                 var paths = new DevicePaths(options.Name);
                 int gid = ResolveGroup(options.Group);
+                var takeover = Takeover.Prepare(listenFds, store, paths);
                 var serviceOptions = new ServiceOptions(options.Policy, options.MaxPerFile, options.MaxPerUid, RelayCommand(), options.QueueLength);
-                engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes, serviceOptions);
+                engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes, serviceOptions, takeover?.NetlinkFd ?? -1);
+                var restored = takeover is null ? null : Kmonitor.Handover.ServiceRestore.Apply(engine.Service, takeover.State.Service);
                 var device = new KmonitorDevice(engine.Service);
-                frontEnd = ChooseFrontEnd(options, paths, device, gid);
-                string mode = frontEnd is CuseFrontEnd ? "cuse" : "fuse";
+                frontEnd = takeover is null ? ChooseFrontEnd(options, paths, device, gid) : AdoptFrontEnd(takeover, options, paths, device, gid);
+                if (takeover is not null)
+                    ResumeParkedReads(takeover, frontEnd, device, engine.Service);
+                string mode = frontEnd.Mode;
                 var service = engine.Service;
-                status = new StatusSocket(StatusSocket.PathFor(paths), liveHeap => StatusReport.Build(mode, paths.DevicePath, service.Status(), liveHeap));
-                engine.Start();
+                var instance = new InstanceInfo(DateTimeOffset.UtcNow, restored?.Files ?? 0, restored?.Registrations ?? 0);
+                status = new StatusSocket(StatusSocket.PathFor(paths), liveHeap => StatusReport.Build(mode, paths.DevicePath, service.Status(), liveHeap, instance));
+                if (restored is null)
+                    engine.Start();
+                else
+                    engine.Start(backlog =>
+                    {
+                        Log.Info($"took over {restored.Files} open files and {restored.Registrations} registrations " +
+                                 $"({restored.MonitorsGone} dropped: their monitor has gone); {backlog} netlink messages were queued meanwhile");
+                        restored.ReportEnded(); // behind the queued events in the ring: an EXIT they hold comes first
+                    });
 
                 var stopping = frontEnd;
                 foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT })
@@ -76,7 +94,10 @@ namespace Kmonitor.Daemon
                     registrations.Add(PosixSignalRegistration.Create(signal, context =>
                     {
                         context.Cancel = true; // we stop on our own terms: unmount and remove the link first
-                        Log.Info($"received {context.Signal}, stopping");
+                        // Under systemd a SIGTERM may be a restart: the device goes into the fd store and
+                        // stays up; a `systemctl stop` empties the store, which ends it (see README).
+                        handingOver = store is not null && context.Signal == PosixSignal.SIGTERM;
+                        Log.Info($"received {context.Signal}, {(handingOver ? "handing the device over to the next instance" : "stopping")}");
                         systemd.Notify("STOPPING=1");
                         stopping.Stop();
                     }));
@@ -90,6 +111,8 @@ namespace Kmonitor.Daemon
                     systemd.Notify("READY=1");
                     systemd.StartWatchdog(running.IsDispatching);
                 });
+                if (handingOver && !HandingOver.Run(store!, engine, frontEnd, device, paths))
+                    Log.Warning("the fd store refused the device: stopping it instead");
                 Log.Info($"stopped; {engine.Service.Counters}");
                 return 0;
             }
@@ -110,6 +133,25 @@ namespace Kmonitor.Daemon
                 frontEnd?.Dispose();
                 status?.Dispose();
                 engine?.Dispose();
+            }
+        }
+
+        /// <summary>The front end of the mode the previous instance served in, on its channel.</summary>
+        private static IFrontEnd AdoptFrontEnd(Takeover takeover, DaemonOptions options, DevicePaths paths, KmonitorDevice device, int gid) =>
+            takeover.State.Mode == "cuse"
+                ? new CuseFrontEnd(paths, device, takeover.Channel, takeover.State.NegotiatedMinor, options.Major, options.Minor)
+                : new FuseMountFrontEnd(paths, device, options.ModeBits, gid, takeover.Channel, takeover.State.NegotiatedMinor);
+
+        /// <summary>The reads the previous instance had parked: the kernel still waits for their answers.</summary>
+        private static void ResumeParkedReads(Takeover takeover, IFrontEnd frontEnd, KmonitorDevice device, KmonitorService service)
+        {
+            foreach (var read in takeover.State.ParkedReads)
+            {
+                var reply = frontEnd.Session.AdoptRead(read.Unique);
+                if (service.Files.Find(read.Fh) is { } file)
+                    device.ParkedReads.ReadOrPark(file, read.BufferBytes, reply);
+                else
+                    reply.Error(Kmonitor.Interop.Errno.EBADF);
             }
         }
 

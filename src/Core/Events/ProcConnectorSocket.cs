@@ -68,14 +68,32 @@ public sealed unsafe class ProcConnectorSocket : IDisposable
     }
 
     /// <summary>
+    /// A socket the previous instance opened and subscribed (passed by systemd's fd store): the events
+    /// the kernel queued in it while no daemon ran are still there. Takes ownership of <paramref name="fd"/>.
+    /// </summary>
+    public static ProcConnectorSocket Adopt(int fd, int receiveTimeoutMs)
+    {
+        var handle = new FileDescriptorHandle(fd);
+        var timeout = new TimeVal { Seconds = receiveTimeoutMs / 1000, Microseconds = receiveTimeoutMs % 1000 * 1000 };
+        Sockets.setsockopt(handle, SOL_SOCKET, SO_RCVTIMEO, &timeout, (uint)sizeof(TimeVal));
+        int granted = 0;
+        uint length = sizeof(int);
+        Sockets.getsockopt(handle, SOL_SOCKET, SO_RCVBUF, &granted, &length);
+        return new ProcConnectorSocket(handle, Environment.OSVersion.Version >= new Version(6, 6), granted);
+    }
+
+    /// <summary>The socket, for handing it to the next instance (which keeps the subscription and its queue).</summary>
+    public FileDescriptorHandle Handle => _socket;
+
+    /// <summary>
     /// Receives one datagram. Returns its length, 0 on a receive timeout, or -errno
     /// (ENOBUFS when the kernel had to drop events because the buffer was full).
     /// </summary>
-    public int Receive(Span<byte> buffer)
+    public int Receive(Span<byte> buffer, bool dontWait = false)
     {
         fixed (byte* p = buffer)
         {
-            nint n = Sockets.recv(_socket, p, (nuint)buffer.Length, 0);
+            nint n = Sockets.recv(_socket, p, (nuint)buffer.Length, dontWait ? MSG_DONTWAIT : 0);
             if (n >= 0)
                 return (int)n;
             int errno = Errno.Last;

@@ -1,0 +1,127 @@
+using Kmonitor.Tests.Infrastructure;
+using static Kmonitor.Abi.KmonitorAbi;
+
+namespace Kmonitor.Tests.Integration;
+
+/// <summary>
+/// A restart under systemd, on the host: <see cref="FdStorePeer"/> plays systemd's fd store, the
+/// daemon hands its device over at SIGTERM, and the next instance is started with the store as
+/// systemd starts it. Monitors are real C clients that keep their files across the restart.
+/// </summary>
+public class HandoverTests
+{
+    private static DaemonProcess StartFirst(FdStorePeer store, string name)
+    {
+        var daemon = DaemonProcess.LaunchThrough(name, store.Environment, [], "--mode", "fuse");
+        daemon.WaitForLog("ready:", TimeSpan.FromSeconds(120));
+        Assert.Equal("READY=1", store.NextMessage());
+        return daemon;
+    }
+
+    private static DaemonProcess StartNext(FdStorePeer store, string name)
+    {
+        var daemon = DaemonProcess.LaunchThrough(name, store.Environment, store.Launcher(), "--mode", "fuse");
+        daemon.WaitForLog("ready:", TimeSpan.FromSeconds(120));
+        return daemon;
+    }
+
+    /// <summary>SIGTERM under systemd: the device is in the store, and still mounted and linked.</summary>
+    private static void HandOver(DaemonProcess daemon, FdStorePeer store)
+    {
+        Assert.Equal(0, daemon.Stop());
+        Assert.Contains(daemon.Log, l => l.Contains("handed over to the next instance"));
+        store.WaitForStored("channel", "netlink", "state");
+        Assert.NotNull(new FileInfo(daemon.DevicePath).LinkTarget);
+    }
+
+    /// <summary>SIGINT is never a restart: the last instance ends the device, and leaves nothing.</summary>
+    private static void StopForGood(DaemonProcess daemon, FdStorePeer store)
+    {
+        daemon.Signal(Posix.SIGINT);
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(20)));
+        store.Clear();
+        Assert.Empty(Leftovers.Find(daemon.Paths));
+    }
+
+    [Fact]
+    public void A_monitor_waiting_on_an_exit_is_told_of_one_that_happened_while_no_daemon_ran()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var target = new KmTarget();
+        int child = target.Fork();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(fd, child, KMONITOR_PROCESS_EXIT);
+
+        HandOver(first, store);
+        target.ExitChild(child, 7); // no daemon runs now
+        target.Reap(child);
+
+        using var next = StartNext(store, name);
+        var exit = monitor.Expect(20_000);
+        Assert.Equal((child, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
+        Assert.Contains(next.Log, l => l.Contains("took over 1 open files and 1 registrations"));
+        // The same file goes on working: no ENOTCONN, and a new registration is served by the new instance.
+        monitor.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_FORK);
+        int grandchild = target.Fork();
+        var fork = monitor.Expect();
+        Assert.Equal((grandchild, KMONITOR_PROCESS_FORK), (fork.Pid, fork.Int)); // si_pid: the new child
+        Assert.Equal(1, next.Status().GetProperty("taken_over_files").GetInt32());
+        target.ExitChild(grandchild, 0);
+        StopForGood(next, store);
+    }
+
+    [Fact]
+    public void A_reader_blocked_in_read_gets_the_records_of_the_restart_with_no_sequence_gap()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var target = new KmTarget();
+        using var reader = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = reader.Open(first.DevicePath);
+        reader.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_FORK, signal: 0);
+        int before = target.Fork();
+        var one = reader.Next(fd);
+        Assert.Equal((KMONITOR_PROCESS_FORK, 1u), (one.Type, one.Seq));
+
+        reader.Begin($"read {fd} {64 * 64} 60000");
+        reader.WaitBlocked();
+        HandOver(first, store);
+        int during = target.Fork(); // queued in the netlink socket, in the store
+
+        using var next = StartNext(store, name);
+        var read = reader.FinishRead(70_000);
+        Assert.True(read.Ok, read.ToString());
+        var record = Assert.Single(read.Records);
+        Assert.Equal((KMONITOR_PROCESS_FORK, 2u, during, target.Pid), (record.Type, record.Seq, record.Pid, record.Ppid));
+        target.ExitChild(before, 0);
+        target.ExitChild(during, 0);
+        StopForGood(next, store);
+    }
+
+    [Fact]
+    public void A_damaged_state_is_said_in_one_line_and_the_next_instance_starts_fresh()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int oldFd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(oldFd, Environment.ProcessId, KMONITOR_PROCESS_FORK);
+        HandOver(first, store);
+        store.Replace("state", "KMSTATE\0 but not really a state"u8.ToArray());
+
+        using var next = StartNext(store, name);
+        Assert.Single(next.Log, l => l.Contains("cannot be used"));
+        Assert.DoesNotContain(next.Log, l => l.Contains("took over"));
+        // The old connection was ended with the store's contents: an error at once, not a hang.
+        store.WaitForRemoved("channel");
+        Assert.Contains(monitor.Register(oldFd, Environment.ProcessId, KMONITOR_PROCESS_EXIT), new[] { "err ENOTCONN", "err ENODEV" });
+        int newFd = monitor.Open(next.DevicePath);
+        monitor.RegisterOk(newFd, Environment.ProcessId, KMONITOR_PROCESS_FORK);
+        StopForGood(next, store);
+    }
+}

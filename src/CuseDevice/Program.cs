@@ -9,11 +9,14 @@ using Kmonitor.Fuse;
 // kmonitord: serves /dev/NAME until SIGTERM or SIGINT. Exit codes: 0 stopped cleanly,
 // 1 could not start (the log line says why), 2 bad command line.
 // `kmonitord status [--name NAME] [--json]` prints a running daemon's state.
+// `kmonitord cleanup [--name NAME] [--unit UNIT]` removes a FUSE mount after `systemctl stop` (ExecStopPost=).
 
 SignalDisposition.RestoreDefault(Tmds.Linux.LibC.SIGINT);
 
 if (args.Length > 0 && args[0] == "status")
     return StatusCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "cleanup")
+    return Kmonitor.Daemon.Handover.StopCleanup.Run(args[1..]); // the unit's ExecStopPost=
 if (args.Length == 2 && args[0] == "relay" && int.TryParse(args[1], out int relayFd))
     return Kmonitor.Signals.SignalRelayServer.Run(relayFd); // started by the daemon inside a monitor's pid namespace
 
@@ -70,6 +73,10 @@ namespace Kmonitor.Daemon
                 var serviceOptions = new ServiceOptions(options.Policy, options.MaxPerFile, options.MaxPerUid, RelayCommand(), options.QueueLength);
                 engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes, serviceOptions, takeover?.NetlinkFd ?? -1);
                 var restored = takeover is null ? null : Kmonitor.Handover.ServiceRestore.Apply(engine.Service, takeover.State.Service);
+                // Used once: from now on it is out of date, and a crash must not bring it back (the
+                // store keeps the channel and the socket, which the next planned stop stores again).
+                if (takeover is not null)
+                    store?.Remove(Takeover.StateName);
                 var device = new KmonitorDevice(engine.Service);
                 frontEnd = takeover is null ? ChooseFrontEnd(options, paths, device, gid) : AdoptFrontEnd(takeover, options, paths, device, gid);
                 if (takeover is not null)

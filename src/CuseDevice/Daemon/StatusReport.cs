@@ -58,6 +58,9 @@ public static class StatusReport
     {
         var text = new StringBuilder();
         text.AppendLine($"device         {status.GetProperty("device").GetString()} ({status.GetProperty("mode").GetString()} mode, daemon pid {status.GetProperty("pid").GetInt32()})");
+        if (status.TryGetProperty("started", out var started))
+            text.AppendLine($"started        {started.GetString()}, took over {status.GetProperty("taken_over_files").GetInt32()} open files " +
+                            $"and {status.GetProperty("taken_over_registrations").GetInt32()} registrations from the previous instance");
         text.AppendLine($"registrations  {status.GetProperty("registrations").GetInt32()}");
         text.AppendLine($"subscriptions  {status.GetProperty("subscriptions").GetInt32()}");
         text.AppendLine($"open files     {status.GetProperty("open_files").GetInt32()}");

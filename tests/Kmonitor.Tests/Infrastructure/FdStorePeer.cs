@@ -104,6 +104,13 @@ public sealed unsafe class FdStorePeer : IDisposable
         }
     }
 
+    /// <summary>The bytes of the memfd stored under <paramref name="name"/>.</summary>
+    public byte[] Read(string name)
+    {
+        lock (_gate)
+            return Kmonitor.Daemon.Handover.StateMemfd.ReadAll(_store.First(s => s.Name == name).Fd);
+    }
+
     /// <summary>Empties the store, as systemd does when a service stops for good.</summary>
     public void Clear()
     {

@@ -124,4 +124,42 @@ public class HandoverTests
         monitor.RegisterOk(newFd, Environment.ProcessId, KMONITOR_PROCESS_FORK);
         StopForGood(next, store);
     }
+
+    /// <summary>
+    /// The pid of a watched process that belongs to another process after the restart (shown here by
+    /// a start time that differs from the one in the state, which is how the daemon tells): the
+    /// registration gets the exit of the process it was made for, and nothing of the new one.
+    /// </summary>
+    [Fact]
+    public void A_pid_that_names_another_process_after_the_restart_is_not_signalled()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var reused = new KmTarget();
+        using var barrier = new KmTarget();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(fd, reused.Pid, KMONITOR_PROCESS_FORK | KMONITOR_PROCESS_EXIT);
+        HandOver(first, store);
+
+        var state = Kmonitor.Daemon.Handover.StateFormat.Read(store.Read("state"));
+        var file = Assert.Single(state.Service.Files);
+        var registration = Assert.Single(file.Registrations);
+        file.Registrations[0] = registration with { TargetStart = registration.TargetStart + 1 };
+        store.Replace("state", Kmonitor.Daemon.Handover.StateFormat.Write(state));
+
+        using var next = StartNext(store, name);
+        var exit = monitor.Expect(20_000);
+        Assert.Equal((reused.Pid, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
+        int notReported = reused.Fork();
+        // The daemon handles events in order: the barrier's fork comes after that one, so it is the next notification.
+        monitor.RegisterOk(fd, barrier.Pid, KMONITOR_PROCESS_FORK);
+        int child = barrier.Fork();
+        var fork = monitor.Expect();
+        Assert.Equal((child, KMONITOR_PROCESS_FORK), (fork.Pid, fork.Int));
+        reused.ExitChild(notReported, 0);
+        barrier.ExitChild(child, 0);
+        StopForGood(next, store);
+    }
 }

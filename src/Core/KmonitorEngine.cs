@@ -39,6 +39,9 @@ public sealed class KmonitorEngine : IDisposable
 
     public bool UsesEventFilter => _listener.UsesEventFilter;
 
+    /// <summary>The connector socket, for systemd's fd store (the engine keeps owning it).</summary>
+    public Interop.FileDescriptorHandle NetlinkSocket => _listener.SocketHandle;
+
     /// <summary>For a watchdog: whether the dispatcher is still turning.</summary>
     public bool IsDispatching(TimeSpan within) => Service.Dispatcher.IsTurning(within);
     public int ReceiveBufferBytes => _listener.ReceiveBufferBytes;

@@ -65,6 +65,7 @@ namespace Kmonitor.Daemon
             var store = FdStore.FromEnvironment();
             var listenFds = ListenFds.FromEnvironment();
             bool handingOver = false;
+            StateJournal? journal = null;
             try
             {
                 var paths = new DevicePaths(options.Name);
@@ -73,14 +74,12 @@ namespace Kmonitor.Daemon
                 var serviceOptions = new ServiceOptions(options.Policy, options.MaxPerFile, options.MaxPerUid, RelayCommand(), options.QueueLength);
                 engine = new KmonitorEngine(options.BufferLength, options.ReceiveBufferBytes, serviceOptions, takeover?.NetlinkFd ?? -1);
                 var restored = takeover is null ? null : Kmonitor.Handover.ServiceRestore.Apply(engine.Service, takeover.State.Service);
-                // Used once: from now on it is out of date, and a crash must not bring it back (the
-                // store keeps the channel and the socket, which the next planned stop stores again).
-                if (takeover is not null)
-                    store?.Remove(Takeover.StateName);
                 var device = new KmonitorDevice(engine.Service);
                 frontEnd = takeover is null ? ChooseFrontEnd(options, paths, device, gid) : AdoptFrontEnd(takeover, options, paths, device, gid);
                 if (takeover is not null)
                     ResumeParkedReads(takeover, frontEnd, device, engine.Service);
+                if (takeover is not null)
+                    StaleDevice.RemoveStaleStatusSocket(paths); // a killed predecessor could not remove it
                 string mode = frontEnd.Mode;
                 var service = engine.Service;
                 var instance = new InstanceInfo(DateTimeOffset.UtcNow, restored?.Files ?? 0, restored?.Registrations ?? 0);
@@ -111,14 +110,26 @@ namespace Kmonitor.Daemon
                 }
                 string filter = engine.UsesEventFilter ? "kernel event filter" : "no kernel event filter (before Linux 6.6)";
                 var running = engine;
+                var served = frontEnd;
                 frontEnd.Run(() =>
                 {
+                    if (store is not null)
+                    {
+                        // From here on a SIGKILL loses nothing a monitor was answered: the store has it all.
+                        int channelFd = served.Channel.Duplicate();
+                        using (var netlink = running.NetlinkSocket.Borrow())
+                            journal = StateJournal.Start(store, takeover is not null, channelFd, netlink.Number,
+                                () => HandingOver.Capture(running, served, device, paths));
+                        Tmds.Linux.LibC.close(channelFd);
+                        if (journal is not null)
+                            device.StateChanged = journal.Update;
+                    }
                     Log.Info($"ready: {frontEnd.Description}; pid {Environment.ProcessId}, ring {options.BufferLength} events, " +
                              $"netlink buffer {engine.ReceiveBufferBytes} bytes, {filter}");
                     systemd.Notify("READY=1");
                     systemd.StartWatchdog(running.IsDispatching);
                 });
-                if (handingOver && !HandingOver.Run(store!, engine, frontEnd, device, paths))
+                if (handingOver && !HandingOver.Run(store!, engine, frontEnd, device, paths, journal))
                     Log.Warning("the fd store refused the device: stopping it instead");
                 Log.Info($"stopped; {engine.Service.Counters}");
                 return 0;
@@ -138,6 +149,7 @@ namespace Kmonitor.Daemon
                 foreach (var registration in registrations)
                     registration.Dispose();
                 frontEnd?.Dispose();
+                journal?.Dispose();
                 status?.Dispose();
                 engine?.Dispose();
             }

@@ -32,6 +32,9 @@ public sealed class EventListener : IDisposable
 
     public bool UsesEventFilter => _socket.UsesEventFilter;
 
+    /// <summary>The connector socket, for systemd's fd store.</summary>
+    public Interop.FileDescriptorHandle SocketHandle => _socket.Handle;
+
     public int ReceiveBufferBytes => _socket.ReceiveBufferBytes;
 
     public void Start() => _thread.Start();

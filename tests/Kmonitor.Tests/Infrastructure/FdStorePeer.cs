@@ -64,16 +64,18 @@ public sealed unsafe class FdStorePeer : IDisposable
         }
     }
 
-    /// <summary>Waits until nothing is stored under <paramref name="name"/> (an FDSTOREREMOVE arrived).</summary>
+    private readonly List<string> _removals = [];
+
+    /// <summary>Waits until an FDSTOREREMOVE of <paramref name="name"/> has been handled (its descriptors closed).</summary>
     public void WaitForRemoved(string name)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         lock (_gate)
         {
-            while (_store.Any(s => s.Name == name))
+            while (!_removals.Contains(name))
             {
                 if (DateTime.UtcNow > deadline)
-                    throw new TimeoutException($"{name} is still in the store");
+                    throw new TimeoutException($"no FDSTOREREMOVE of {name}");
                 Monitor.Wait(_gate, 200);
             }
         }
@@ -165,6 +167,7 @@ public sealed unsafe class FdStorePeer : IDisposable
             }
             else if (fields.Contains("FDSTOREREMOVE=1"))
             {
+                _removals.Add(name ?? "unknown");
                 foreach (var stored in _store.Where(s => s.Name == name).ToList())
                 {
                     close(stored.Fd);

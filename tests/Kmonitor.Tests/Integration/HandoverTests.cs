@@ -118,6 +118,7 @@ public class HandoverTests
         Assert.Single(next.Log, l => l.Contains("cannot be used"));
         Assert.DoesNotContain(next.Log, l => l.Contains("took over"));
         // The old connection was ended with the store's contents: an error at once, not a hang.
+        // Once the peer has taken the old channel out of the store, nothing holds the old connection.
         store.WaitForRemoved("channel");
         Assert.Contains(monitor.Register(oldFd, Environment.ProcessId, KMONITOR_PROCESS_EXIT), new[] { "err ENOTCONN", "err ENODEV" });
         int newFd = monitor.Open(next.DevicePath);
@@ -160,6 +161,39 @@ public class HandoverTests
         Assert.Equal((child, KMONITOR_PROCESS_FORK), (fork.Pid, fork.Int));
         reused.ExitChild(notReported, 0);
         barrier.ExitChild(child, 0);
+        StopForGood(next, store);
+    }
+
+    /// <summary>
+    /// SIGKILL (a crash, the watchdog): the store has had the descriptors since the start and the
+    /// state since the last answer, so the next start takes over as after a planned stop.
+    /// </summary>
+    [Fact]
+    public void A_daemon_killed_while_a_monitor_waits_is_taken_over_by_the_next_start()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var target = new KmTarget();
+        int child = target.Fork();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(fd, child, KMONITOR_PROCESS_EXIT);
+        store.WaitForStored("channel", "netlink", "state");
+
+        first.Signal(Posix.SIGKILL);
+        first.WaitForExit(TimeSpan.FromSeconds(10));
+        target.ExitChild(child, 5); // no daemon runs now
+        target.Reap(child);
+
+        using var next = StartNext(store, name);
+        var exit = monitor.Expect(20_000);
+        Assert.Equal((child, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
+        Assert.Contains(next.Log, l => l.Contains("took over 1 open files and 1 registrations"));
+        monitor.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_FORK);
+        int grandchild = target.Fork();
+        Assert.Equal((grandchild, KMONITOR_PROCESS_FORK), (monitor.Expect().Pid, KMONITOR_PROCESS_FORK));
+        target.ExitChild(grandchild, 0);
         StopForGood(next, store);
     }
 }

@@ -13,13 +13,20 @@ namespace Kmonitor.Daemon.Handover;
 public static class HandingOver
 {
     /// <summary>True when everything is in the store; false when storing failed (the caller stops as before).</summary>
-    public static bool Run(FdStore store, KmonitorEngine engine, IFrontEnd frontEnd, KmonitorDevice device, DevicePaths paths)
+    public static bool Run(FdStore store, KmonitorEngine engine, IFrontEnd frontEnd, KmonitorDevice device, DevicePaths paths, StateJournal? journal)
     {
         using var netlink = engine.StopForHandover();
-        var service = ServiceSnapshot.Capture(engine.Service);
-        var parked = device.ParkedReads.Snapshot().Select(p => new ParkedReadState(p.Unique, p.Fh, p.BufferBytes)).ToList();
-        var state = new HandoverState(StateFormat.DaemonVersion, frontEnd.Mode, paths.DevicePath, paths.MountPoint,
-            frontEnd.Session.NegotiatedMinor, service, parked);
+        var state = Capture(engine, frontEnd, device, paths);
+        var service = state.Service;
+        var parked = state.ParkedReads;
+        if (journal is not null)
+        {
+            // The descriptors are in the store since the start: only the state needs its final version.
+            journal.Write(state);
+            frontEnd.HandOver();
+            Log.Info($"handed over to the next instance: {service.Files.Count} open files, {service.Files.Sum(f => f.Registrations.Count)} registrations, {parked.Count} blocked reads");
+            return true;
+        }
         int stateFd = StateMemfd.Create(StateFormat.Write(state));
         int channelFd = frontEnd.Channel.Duplicate();
         try
@@ -40,5 +47,14 @@ public static class HandingOver
         int registrations = service.Files.Sum(f => f.Registrations.Count);
         Log.Info($"handed over to the next instance: {service.Files.Count} open files, {registrations} registrations, {parked.Count} blocked reads");
         return true;
+    }
+
+    /// <summary>The whole state now: the service's, the blocked reads, and how the device is served.</summary>
+    public static HandoverState Capture(KmonitorEngine engine, IFrontEnd frontEnd, KmonitorDevice device, DevicePaths paths)
+    {
+        var service = ServiceSnapshot.Capture(engine.Service);
+        var parked = device.ParkedReads.Snapshot().Select(p => new ParkedReadState(p.Unique, p.Fh, p.BufferBytes)).ToList();
+        return new HandoverState(StateFormat.DaemonVersion, frontEnd.Mode, paths.DevicePath, paths.MountPoint,
+            frontEnd.Session.NegotiatedMinor, service, parked);
     }
 }

@@ -41,8 +41,15 @@ public sealed unsafe class StateJournal : IDisposable
         return journal;
     }
 
-    /// <summary>Rewrites the state; called before the answer goes out.</summary>
-    public void Update() => Write(_capture());
+    /// <summary>
+    /// Rewrites the state; called before the answer goes out. Captured under the lock, so two
+    /// answers on different threads cannot leave the older state written last.
+    /// </summary>
+    public void Update()
+    {
+        lock (_gate)
+            Write(_capture());
+    }
 
     /// <summary>Rewrites the state with <paramref name="state"/> (the final one, at a planned stop).</summary>
     public void Write(HandoverState state)

@@ -336,7 +336,7 @@ if [ -n "$wrapper_root" ]; then
     plan+=("0755"$'\t'"$stage/wrapper-$name"$'\t'"$dir/$name")
   done
 fi
-sed "s|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=$sbindir/kmonitord|; s|PREFIX/share/doc/kmonitord|$docdir|" \
+sed "s|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=$sbindir/kmonitord|; s|^ExecStopPost=/usr/local/sbin/kmonitord|ExecStopPost=$sbindir/kmonitord|; s|PREFIX/share/doc/kmonitord|$docdir|" \
   "$top/packaging/kmonitord.service" >"$stage/kmonitord.service"
 plan+=(
   "0644"$'\t'"$stage/kmonitord.service"$'\t'"$unitdir/kmonitord.service"

@@ -59,6 +59,12 @@ public sealed class KmonitorService : IDisposable
     public ExitReporter Exits { get; }
     public Dispatcher Dispatcher { get; }
 
+    /// <summary>The per-uid and per-file limits (a takeover counts what it restores).</summary>
+    internal Quotas Quotas { get; }
+
+    /// <summary>What /proc says.</summary>
+    internal IProcReader Proc { get; }
+
     private readonly Notifier _notifier;
     private readonly ScanWorker _scans = new();
     private readonly MonotonicClock _clock;
@@ -75,7 +81,8 @@ public sealed class KmonitorService : IDisposable
         Table = new RegistrationTable(_clock);
         Records = new RecordSender(Counters);
         Ring = new EventRing(ringCapacity);
-        var quotas = new Quotas(Options.MaxPerFile, Options.MaxPerUid);
+        var quotas = Quotas = new Quotas(Options.MaxPerFile, Options.MaxPerUid);
+        Proc = proc;
         OpenFiles? files = null;
         _notifier = new Notifier(delivery ?? new SignalDelivery(Options.RelayCommand), Records, proc, Counters, monitor => files!.DropMonitor(monitor), time);
         Exits = new ExitReporter(Table, quotas, Watcher, _notifier, proc, Counters);

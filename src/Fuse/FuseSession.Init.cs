@@ -13,6 +13,7 @@ public sealed partial class FuseSession
         var init = request.Arg<FuseInitIn>();
         if (!AgreeOnVersion(init.Major, init.Minor, reply, out uint minor))
             return;
+        NegotiatedMinor = minor;
         var answer = new FuseInitOut
         {
             Major = FuseConstants.FUSE_KERNEL_VERSION,
@@ -33,6 +34,7 @@ public sealed partial class FuseSession
         var init = request.Arg<CuseInitIn>();
         if (!AgreeOnVersion(init.Major, init.Minor, reply, out uint minor))
             return;
+        NegotiatedMinor = minor;
         var device = Cuse!;
         var answer = new CuseInitOut
         {

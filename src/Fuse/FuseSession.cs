@@ -51,6 +51,18 @@ public sealed partial class FuseSession
 
     internal CuseDeviceInfo? Cuse { get; }
 
+    /// <summary>The protocol minor agreed at INIT (0 until then); a session taken over starts with the old one's.</summary>
+    public uint NegotiatedMinor { get; private set; }
+
+    /// <summary>
+    /// For a takeover: the kernel initialised this connection with the previous instance and sends
+    /// no INIT again, so the session starts in the state that INIT left.
+    /// </summary>
+    public void ResumeInitialized(uint minor) => NegotiatedMinor = minor;
+
+    /// <summary>A READ the previous instance took from the channel and did not answer: answered through this session.</summary>
+    public Operations.ReadReply AdoptRead(ulong unique) => new(new FuseReply(this, unique));
+
     /// <summary>Serves until the channel is stopped (returns 0) or the kernel ends the connection (returns ENODEV).</summary>
     public int Run()
     {

@@ -32,21 +32,57 @@ public sealed class EventListener : IDisposable
 
     /// <param name="inline">Handles a batch's first events on this thread; null: every event goes into the ring.</param>
     /// <param name="requestResync">Called (on the listener's thread) when an overflow episode ends.</param>
-    public EventListener(EventRing ring, Counters counters, int receiveBufferBytes, Action requestResync, InlineDispatch? inline = null)
+    /// <param name="inheritedSocket">A connector socket handed over by the previous instance, or -1 to open one.</param>
+    public EventListener(EventRing ring, Counters counters, int receiveBufferBytes, Action requestResync, InlineDispatch? inline = null,
+        int inheritedSocket = -1)
     {
         _ring = ring;
         _inline = inline;
         _counters = counters;
-        _socket = ProcConnectorSocket.Open(receiveBufferBytes, ReceiveTimeoutMs);
+        _socket = inheritedSocket >= 0
+            ? ProcConnectorSocket.Adopt(inheritedSocket, ReceiveTimeoutMs)
+            : ProcConnectorSocket.Open(receiveBufferBytes, ReceiveTimeoutMs);
         _overflow = new OverflowTracker(counters, _socket.UsesEventFilter, requestResync);
         _thread = new Thread(Run) { Name = "kmonitor-listener", IsBackground = true };
     }
 
     public bool UsesEventFilter => _socket.UsesEventFilter;
 
+    /// <summary>The connector socket, for systemd's fd store.</summary>
+    public Interop.FileDescriptorHandle SocketHandle => _socket.Handle;
+
     public int ReceiveBufferBytes => _socket.ReceiveBufferBytes;
 
     public void Start() => _thread.Start();
+
+    /// <summary>
+    /// For a takeover, before <see cref="Start"/>: hands on what the socket holds now (the events
+    /// queued while no daemon ran), on the calling thread and in the usual way (dispatched here when
+    /// nothing waits in the ring, else queued in it), so that whatever is posted to the ring next
+    /// comes after them. Stops at the first empty receive, or after <paramref name="limit"/>.
+    /// </summary>
+    public int DrainQueued(TimeSpan limit)
+    {
+        var datagrams = new DatagramBatch(BatchDatagrams);
+        var sink = new BatchSink(this);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int received = 0;
+        while (clock.Elapsed < limit)
+        {
+            int n = _socket.Receive(datagrams, dontWait: true);
+            if (n > 0)
+            {
+                HandOn(datagrams, n, ref sink);
+                received += n;
+            }
+            else if (n == -Errno.ENOBUFS)
+                _overflow.NoBuffers();
+            else
+                break;
+        }
+        _overflow.Tick();
+        return received;
+    }
 
     private void Run()
     {
@@ -57,10 +93,7 @@ public sealed class EventListener : IDisposable
             int n = _socket.Receive(datagrams);
             if (n > 0)
             {
-                _eventCount = 0;
-                for (int i = 0; i < n; i++)
-                    ProcConnectorMessage.Parse(datagrams[i], ref sink);
-                HandOn(_events.AsSpan(0, _eventCount));
+                HandOn(datagrams, n, ref sink);
             }
             else if (n == -Errno.ENOBUFS)
             {
@@ -74,6 +107,14 @@ public sealed class EventListener : IDisposable
             _overflow.Tick();
         }
         _ring.Complete();
+    }
+
+    private void HandOn(DatagramBatch datagrams, int count, ref BatchSink sink)
+    {
+        _eventCount = 0;
+        for (int i = 0; i < count; i++)
+            ProcConnectorMessage.Parse(datagrams[i], ref sink);
+        HandOn(_events.AsSpan(0, _eventCount));
     }
 
     private void HandOn(ReadOnlySpan<ProcEvent> batch)
@@ -101,6 +142,24 @@ public sealed class EventListener : IDisposable
     {
         public void Accept(in ProcEvent ev) => owner.OnEvent(ev);
     }
+
+    /// <summary>
+    /// For a handover: stops receiving after the current datagram, leaving the rest queued in the
+    /// socket, and returns the socket (still subscribed) for the next instance.
+    /// </summary>
+    public FileDescriptorHandle StopForHandover()
+    {
+        _stopping = true;
+        if (_thread.IsAlive)
+            _thread.Join();
+        _ring.Complete();
+        return _socket.Handle;
+    }
+
+    /// <summary>
+    /// True once the socket holds nothing more (the events an adopted socket had queued are in the ring).
+    /// </summary>
+    public bool SocketDrained => Exits.PidfdPoll.Readable(_socket.Handle) == 0;
 
     /// <summary>Stops the thread and closes the socket (which is how the subscription ends).</summary>
     public void Dispose()

@@ -68,31 +68,34 @@ public sealed unsafe class ProcConnectorSocket : IDisposable
     }
 
     /// <summary>
-    /// Receives one datagram. Returns its length, 0 on a receive timeout, or -errno
-    /// (ENOBUFS when the kernel had to drop events because the buffer was full).
+    /// A socket the previous instance opened and subscribed (passed by systemd's fd store): the events
+    /// the kernel queued in it while no daemon ran are still there. Takes ownership of <paramref name="fd"/>.
     /// </summary>
-    public int Receive(Span<byte> buffer)
+    public static ProcConnectorSocket Adopt(int fd, int receiveTimeoutMs)
     {
-        fixed (byte* p = buffer)
-        {
-            nint n = Sockets.recv(_socket, p, (nuint)buffer.Length, 0);
-            if (n >= 0)
-                return (int)n;
-            int errno = Errno.Last;
-            return errno is Errno.EAGAIN or Errno.EINTR ? 0 : -errno;
-        }
+        var handle = new FileDescriptorHandle(fd);
+        var timeout = new TimeVal { Seconds = receiveTimeoutMs / 1000, Microseconds = receiveTimeoutMs % 1000 * 1000 };
+        Sockets.setsockopt(handle, SOL_SOCKET, SO_RCVTIMEO, &timeout, (uint)sizeof(TimeVal));
+        int granted = 0;
+        uint length = sizeof(int);
+        Sockets.getsockopt(handle, SOL_SOCKET, SO_RCVBUF, &granted, &length);
+        return new ProcConnectorSocket(handle, Environment.OSVersion.Version >= new Version(6, 6), granted);
     }
+
+    /// <summary>The socket, for handing it to the next instance (which keeps the subscription and its queue).</summary>
+    public FileDescriptorHandle Handle => _socket;
 
     /// <summary>
     /// Receives every datagram waiting, up to the batch's capacity, in one system call: it blocks
     /// (up to the receive timeout) for the first only (MSG_WAITFORONE), so an idle listener sleeps in
     /// one recvmmsg and a busy one takes a burst per wake-up. Returns the datagrams received, 0 on a
     /// timeout, or -errno (ENOBUFS as <see cref="Receive"/>; after a partial batch the kernel keeps
-    /// the error for the next call).
+    /// the error for the next call). With <paramref name="dontWait"/> it does not block at all.
     /// </summary>
-    public int Receive(DatagramBatch batch)
+    public int Receive(DatagramBatch batch, bool dontWait = false)
     {
-        int n = Sockets.recvmmsg(_socket, batch.Headers, (uint)batch.Capacity, MSG_WAITFORONE, null);
+        int flags = dontWait ? MSG_WAITFORONE | MSG_DONTWAIT : MSG_WAITFORONE;
+        int n = Sockets.recvmmsg(_socket, batch.Headers, (uint)batch.Capacity, flags, null);
         if (n >= 0)
         {
             batch.Received(n);

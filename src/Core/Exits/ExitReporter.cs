@@ -46,6 +46,18 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
         return taken.Count == 0 ? null : new EndedTask(registration.Target, exitCode, taken);
     }
 
+    /// <summary>
+    /// For a takeover: the target <paramref name="pid"/> ended while no daemon ran (it is gone, or its pid
+    /// is another process's now, so its state cannot be asked). Takes the registrations made before
+    /// <paramref name="restoredAtNs"/> out of the table, for the dispatcher to report.
+    /// </summary>
+    public EndedTask? TakeEnded(int pid, long restoredAtNs)
+    {
+        var taken = new List<Match>();
+        Take(pid, (ulong)restoredAtNs, taken, boundTo: null);
+        return taken.Count == 0 ? null : new EndedTask(pid, null, taken);
+    }
+
     /// <summary>Reports what a REGISTER took (dispatcher thread only).</summary>
     public void Report(EndedTask ended) => Report(ended.Pid, ended.ExitCode, RegistrationTable.Now, ended.Taken);
 

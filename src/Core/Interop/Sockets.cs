@@ -23,9 +23,6 @@ public static unsafe partial class Sockets
     public static partial nint send(SafeHandle socket, void* buffer, nuint length, int flags);
 
     [LibraryImport(Libc.Name, SetLastError = true)]
-    public static partial nint recv(SafeHandle socket, void* buffer, nuint length, int flags);
-
-    [LibraryImport(Libc.Name, SetLastError = true)]
     public static partial nint sendmsg(SafeHandle socket, msghdr* message, int flags);
 
     [LibraryImport(Libc.Name, SetLastError = true)]

@@ -121,6 +121,32 @@ public sealed class RecordQueue(int capacity)
     }
 
     /// <summary>Takes a parked waiter back (an interrupted read); false when it was answered already.</summary>
+    /// <summary>For a handover: the queued records (as read(2) gives them), the next sequence number and the drops not yet reported.</summary>
+    public (byte[] Records, uint NextSeq, uint Dropped) Snapshot()
+    {
+        lock (_lock)
+        {
+            var bytes = new byte[_records.Count * KmonitorEventRecord.Size];
+            int i = 0;
+            foreach (var record in _records)
+                record.Write(bytes.AsSpan(i++ * KmonitorEventRecord.Size));
+            return (bytes, _nextSeq, _dropped);
+        }
+    }
+
+    /// <summary>After a takeover: the previous instance's queue, numbered on from where it stopped.</summary>
+    public void Restore(ReadOnlySpan<byte> records, uint nextSeq, uint dropped)
+    {
+        lock (_lock)
+        {
+            _records.Clear();
+            for (int i = 0; i + KmonitorEventRecord.Size <= records.Length; i += KmonitorEventRecord.Size)
+                _records.Enqueue(KmonitorEventRecord.Read(records[i..]));
+            _nextSeq = nextSeq;
+            _dropped = dropped;
+        }
+    }
+
     public bool Cancel(IRecordWaiter waiter)
     {
         lock (_lock)

@@ -28,6 +28,30 @@ public sealed class OpenFiles(RegistrationTable table, ProcessWatcher watcher, E
         return file;
     }
 
+    /// <summary>A file the previous instance opened, under the handle the kernel knows it by.</summary>
+    public DeviceFile Adopt(ulong handle)
+    {
+        var file = new DeviceFile(handle, queueLength);
+        _files[handle] = file;
+        return file;
+    }
+
+    /// <summary>After a takeover: new handles continue after the previous instance's, never reusing one.</summary>
+    public void AdoptedUpTo(ulong lastHandle)
+    {
+        foreach (var handle in _files.Keys.Append(lastHandle))
+        {
+            if ((long)handle > Interlocked.Read(ref _nextHandle))
+                Interlocked.Exchange(ref _nextHandle, (long)handle);
+        }
+    }
+
+    /// <summary>The last handle given.</summary>
+    public ulong LastHandle => (ulong)Interlocked.Read(ref _nextHandle);
+
+    /// <summary>Every open file now.</summary>
+    public IReadOnlyList<DeviceFile> All() => [.. _files.Values];
+
     /// <summary>The open file with this handle, if it is still open.</summary>
     public DeviceFile? Find(ulong handle) => _files.TryGetValue(handle, out var file) ? file : null;
 

@@ -65,6 +65,18 @@ public sealed class RegistrationTable
         }
     }
 
+    /// <summary>A registration taken over from the previous instance, with the stamps it had there (the same clock).</summary>
+    public void Restore(Registration registration, int mask, int maskBefore, int signal, MonitorProcess monitor, long createdAtNs, long changedAtNs)
+    {
+        Add(registration, mask, signal, monitor);
+        lock (_buckets[BucketOf(registration.Target)])
+        {
+            registration.CreatedAtNs = createdAtNs;
+            registration.ChangedAtNs = changedAtNs;
+            registration.MaskBefore = maskBefore;
+        }
+    }
+
     /// <summary>Changes a registration in place (REGISTER on an existing one, DEREGISTER of some bits).</summary>
     public void Update(Registration registration, int mask, int signal, MonitorProcess monitor)
     {

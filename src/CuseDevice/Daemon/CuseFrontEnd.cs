@@ -21,6 +21,25 @@ public sealed class CuseFrontEnd : IFrontEnd
     private readonly FuseSession _session;
     private readonly uint _modeBits;
     private readonly int _gid;
+    private readonly bool _adopted;
+
+    public string Mode => "cuse";
+    public FuseSession Session => _session;
+    public FuseChannel Channel => _channel;
+
+    /// <summary>Closing the channel of a handed-over device closes only this process's descriptor: the store holds another.</summary>
+    public void HandOver() { }
+
+    /// <summary>A takeover: /dev/NAME is the previous instance's device, alive while its channel is.</summary>
+    public CuseFrontEnd(DevicePaths paths, KmonitorDevice device, FuseChannel channel, uint negotiatedMinor, uint major, uint minor)
+    {
+        _paths = paths;
+        _channel = channel;
+        _adopted = true;
+        _session = FuseSession.ForCuse(_channel, new CuseDeviceInfo(paths.Name, major, minor), device, FuseLogging.ToDaemonLog);
+        _session.ResumeInitialized(negotiatedMinor);
+        device.ServeThrough(_session);
+    }
 
     public string Description => $"{_paths.DevicePath} (cuse character device)";
 
@@ -37,6 +56,12 @@ public sealed class CuseFrontEnd : IFrontEnd
 
     public int Run(Action ready)
     {
+        if (_adopted)
+        {
+            // No CUSE_INIT comes: the device exists, with the owner and mode it was given.
+            ready();
+            return _session.Run();
+        }
         // The kernel makes the device while handling our CUSE_INIT reply, on the session's thread;
         // a watcher applies owner and mode (what udev's rule does where udev runs) and reports ready.
         var watcher = new Thread(() => WaitForDevice(ready)) { IsBackground = true, Name = "kmonitor-cuse-ready" };

@@ -18,6 +18,30 @@ public sealed class FuseMountFrontEnd : IFrontEnd
     private readonly FuseSession _session;
     private bool _mounted;
     private bool _linked;
+    private bool _handedOver;
+    private readonly bool _adopted;
+
+    public string Mode => "fuse";
+    public FuseSession Session => _session;
+    public FuseChannel Channel => _channel;
+    public void HandOver() => _handedOver = true;
+
+    /// <summary>
+    /// A takeover: the mount and the link are the previous instance's, still alive, and
+    /// <paramref name="channel"/> its connection, on which the kernel sends no INIT again.
+    /// </summary>
+    public FuseMountFrontEnd(DevicePaths paths, KmonitorDevice device, uint modeBits, int gid, FuseChannel channel, uint negotiatedMinor)
+    {
+        _paths = paths;
+        _channel = channel;
+        _adopted = true;
+        _mounted = true;
+        _linked = true;
+        var fileSystem = new OneFileFileSystem(DevicePaths.MountedFileName, modeBits, 0, (uint)gid, KmonitorDevice.OpenFlags, device);
+        _session = FuseSession.ForMount(_channel, fileSystem, FuseLogging.ToDaemonLog);
+        _session.ResumeInitialized(negotiatedMinor);
+        device.ServeThrough(_session);
+    }
 
     public string Description => $"{_paths.DevicePath} -> {_paths.MountedFile} (fuse)";
 
@@ -52,7 +76,8 @@ public sealed class FuseMountFrontEnd : IFrontEnd
     {
         try
         {
-            File.CreateSymbolicLink(_paths.DevicePath, _paths.MountedFile);
+            if (!_adopted || new FileInfo(_paths.DevicePath).LinkTarget is null)
+                File.CreateSymbolicLink(_paths.DevicePath, _paths.MountedFile);
         }
         catch (IOException e)
         {
@@ -74,6 +99,8 @@ public sealed class FuseMountFrontEnd : IFrontEnd
     public void Dispose()
     {
         _channel.Dispose();
+        if (_handedOver)
+            return;
         if (_mounted)
         {
             if (PathCalls.Detach(_paths.MountPoint) != 0)

@@ -58,7 +58,7 @@ public static class StaleDevice
     }
 
     /// <summary>A status socket nobody listens on is a leftover; one that answers belongs to a live daemon.</summary>
-    private static void RemoveStaleStatusSocket(DevicePaths paths)
+    internal static void RemoveStaleStatusSocket(DevicePaths paths)
     {
         string path = StatusSocket.PathFor(paths);
         if (!File.Exists(path))

@@ -7,7 +7,8 @@ namespace Kmonitor.Daemon;
 public static class StatusReport
 {
     /// <param name="liveHeap">Measure the live managed heap: costs a full collection, so only on request.</param>
-    public static byte[] Build(string mode, string device, ServiceStatus service, bool liveHeap = false)
+    /// <param name="instance">When this instance started, and what it took over from the previous one.</param>
+    public static byte[] Build(string mode, string device, ServiceStatus service, bool liveHeap = false, InstanceInfo? instance = null)
     {
         var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -16,6 +17,12 @@ public static class StatusReport
             json.WriteNumber("pid", Environment.ProcessId);
             json.WriteString("mode", mode);
             json.WriteString("device", device);
+            if (instance is not null)
+            {
+                json.WriteString("started", instance.Started.ToString("yyyy-MM-ddTHH:mm:ssZ"));
+                json.WriteNumber("taken_over_files", instance.TakenOverFiles);
+                json.WriteNumber("taken_over_registrations", instance.TakenOverRegistrations);
+            }
             json.WriteNumber("registrations", service.Registrations);
             json.WriteNumber("subscriptions", service.Subscriptions);
             json.WriteNumber("open_files", service.OpenFiles);
@@ -51,6 +58,9 @@ public static class StatusReport
     {
         var text = new StringBuilder();
         text.AppendLine($"device         {status.GetProperty("device").GetString()} ({status.GetProperty("mode").GetString()} mode, daemon pid {status.GetProperty("pid").GetInt32()})");
+        if (status.TryGetProperty("started", out var started))
+            text.AppendLine($"started        {started.GetString()}, took over {status.GetProperty("taken_over_files").GetInt32()} open files " +
+                            $"and {status.GetProperty("taken_over_registrations").GetInt32()} registrations from the previous instance");
         text.AppendLine($"registrations  {status.GetProperty("registrations").GetInt32()}");
         text.AppendLine($"subscriptions  {status.GetProperty("subscriptions").GetInt32()}");
         text.AppendLine($"open files     {status.GetProperty("open_files").GetInt32()}");
@@ -68,3 +78,6 @@ public static class StatusReport
         return text.ToString();
     }
 }
+
+/// <summary>This instance: when it started, and what it took over from its predecessor through systemd's fd store.</summary>
+public sealed record InstanceInfo(DateTimeOffset Started, int TakenOverFiles, int TakenOverRegistrations);

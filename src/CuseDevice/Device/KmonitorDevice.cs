@@ -27,6 +27,12 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
     /// </summary>
     public const uint FileOpenFlags = OpenFlags | FuseConstants.FOPEN_STREAM;
 
+    /// <summary>
+    /// Called before an answer that changes the state a monitor relies on goes out (the state journal
+    /// under systemd, so a killed daemon's successor has it); null otherwise.
+    /// </summary>
+    public Action? StateChanged { get; set; }
+
     /// <summary>The reads waiting for a record.</summary>
     public ParkedReads ParkedReads { get; } = new();
 
@@ -40,6 +46,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
     void ICharacterDevice.Open(in FuseInHeader caller, in FuseOpenIn request, OpenReply reply)
     {
         int error = Open((int)caller.Pid, request.Flags, out ulong fh);
+        StateChanged?.Invoke();
         if (error != 0)
             reply.Error(error);
         else
@@ -114,6 +121,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
         var answer = Answer(call);
         if (answer.IsCompleted)
         {
+            StateChanged?.Invoke();
             reply.Answer(answer.Result);
             return;
         }
@@ -122,6 +130,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
         {
             try
             {
+                StateChanged?.Invoke();
                 reply.Answer(done.Result);
             }
             catch (ObjectDisposedException)
@@ -141,6 +150,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
     void ICharacterDevice.Release(in FuseInHeader caller, in FuseReleaseIn request, FuseReply reply)
     {
         Release(request.Fh);
+        StateChanged?.Invoke();
         reply.Success();
     }
 
@@ -177,6 +187,7 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
             return;
         }
         ParkedReads.ReadOrPark(file, size, reply);
+        StateChanged?.Invoke();
     }
 
     // As the 2004 driver, which had no write.

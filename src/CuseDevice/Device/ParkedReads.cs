@@ -32,6 +32,10 @@ public sealed class ParkedReads
         }
     }
 
+    /// <summary>For a handover: every parked READ, by its unique, its file and the bytes it asked for.</summary>
+    public List<(ulong Unique, ulong Fh, int BufferBytes)> Snapshot() =>
+        [.. _byUnique.Select(p => (p.Key, p.Value.File.Handle, p.Value.BufferBytes))];
+
     /// <summary>
     /// FUSE_INTERRUPT of request <paramref name="unique"/>: a parked read is answered EINTR; anything
     /// else (answered already, or not a read) needs nothing.

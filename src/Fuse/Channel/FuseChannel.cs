@@ -40,6 +40,36 @@ public sealed unsafe class FuseChannel : IFuseChannel, IDisposable
         return new FuseChannel(path, device, new Descriptor(stop));
     }
 
+    /// <summary>
+    /// A connection the previous instance opened and initialised (passed by systemd's fd store): the
+    /// kernel kept the device, and queued the requests made meanwhile. Takes ownership of <paramref name="fd"/>.
+    /// </summary>
+    public static FuseChannel Adopt(string path, int fd)
+    {
+        int flags = LibC.fcntl(fd, LibC.F_GETFL);
+        LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK);
+        LibC.fcntl(fd, LibC.F_SETFD, LibC.FD_CLOEXEC);
+        var device = new Descriptor(fd);
+        int stop = LibC.eventfd(0, LibC.EFD_CLOEXEC);
+        if (stop < 0)
+        {
+            int errno = LibC.errno;
+            device.Dispose();
+            throw FuseException.FromErrno("eventfd", errno);
+        }
+        return new FuseChannel(path, device, new Descriptor(stop));
+    }
+
+    /// <summary>
+    /// A second descriptor of the same connection, for systemd's fd store: the connection lives on
+    /// (and the device with it) as long as any descriptor of it is open. The caller owns it.
+    /// </summary>
+    public int Duplicate()
+    {
+        using var device = _device.Hold();
+        return LibC.fcntl(device.Fd, LibC.F_DUPFD_CLOEXEC, 3);
+    }
+
     private static Descriptor OpenDevice(string path)
     {
         byte[] name = Encoding.UTF8.GetBytes(path + "\0");

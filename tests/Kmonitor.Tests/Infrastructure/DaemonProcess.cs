@@ -59,9 +59,17 @@ public sealed class DaemonProcess : IDisposable
     public static DaemonProcess Launch(string name, params string[] extraArgs) => Launch(name, new Dictionary<string, string>(), extraArgs);
 
     /// <summary>Starts the daemon with extra environment variables, without waiting.</summary>
-    public static DaemonProcess Launch(string name, IDictionary<string, string> environment, params string[] extraArgs)
+    public static DaemonProcess Launch(string name, IDictionary<string, string> environment, params string[] extraArgs) =>
+        LaunchThrough(name, environment, [], extraArgs);
+
+    /// <summary>Starts the daemon through <paramref name="launcher"/> (a program that execs the rest), without waiting.</summary>
+    public static DaemonProcess LaunchThrough(string name, IDictionary<string, string> environment, IReadOnlyList<string> launcher, params string[] extraArgs)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in launcher.Skip(1))
+            start.ArgumentList.Add(arg);
+        if (launcher.Count > 0)
+            start.ArgumentList.Add("dotnet");
         // What the machine has (a systemd session, an installed config, KMONITORD_* settings) must not
         // change a test's daemon: it gets exactly the settings the test gives it.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KMONITORD_") || k is "NOTIFY_SOCKET" or "WATCHDOG_USEC" or "WATCHDOG_PID" or "JOURNAL_STREAM").ToList())

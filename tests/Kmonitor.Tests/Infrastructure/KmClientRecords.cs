@@ -113,6 +113,19 @@ public sealed partial class KmClient
         Process.StandardInput.Flush();
     }
 
+    /// <summary>The answer to a read command <see cref="Begin"/> wrote, with its records.</summary>
+    public ReadResult FinishRead(int timeoutMs = DefaultTimeoutMs)
+    {
+        var answer = ReadLine("read", timeoutMs);
+        var records = new List<EventRecord>();
+        if (answer.StartsWith("ok "))
+        {
+            for (int i = int.Parse(answer[3..]); i > 0; i--)
+                records.Add(EventRecord.Parse(ReadLine("read")));
+        }
+        return new ReadResult(answer, records);
+    }
+
     /// <summary>The answer to the command <see cref="Begin"/> wrote.</summary>
     public string Finish(string what, int timeoutMs = DefaultTimeoutMs) => ReadLine(what, timeoutMs);
 

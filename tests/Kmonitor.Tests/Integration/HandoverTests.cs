@@ -1,0 +1,199 @@
+using Kmonitor.Tests.Infrastructure;
+using static Kmonitor.Abi.KmonitorAbi;
+
+namespace Kmonitor.Tests.Integration;
+
+/// <summary>
+/// A restart under systemd, on the host: <see cref="FdStorePeer"/> plays systemd's fd store, the
+/// daemon hands its device over at SIGTERM, and the next instance is started with the store as
+/// systemd starts it. Monitors are real C clients that keep their files across the restart.
+/// </summary>
+public class HandoverTests
+{
+    private static DaemonProcess StartFirst(FdStorePeer store, string name)
+    {
+        var daemon = DaemonProcess.LaunchThrough(name, store.Environment, [], "--mode", "fuse");
+        daemon.WaitForLog("ready:", TimeSpan.FromSeconds(120));
+        Assert.Equal("READY=1", store.NextMessage());
+        return daemon;
+    }
+
+    private static DaemonProcess StartNext(FdStorePeer store, string name)
+    {
+        var daemon = DaemonProcess.LaunchThrough(name, store.Environment, store.Launcher(), "--mode", "fuse");
+        daemon.WaitForLog("ready:", TimeSpan.FromSeconds(120));
+        return daemon;
+    }
+
+    /// <summary>SIGTERM under systemd: the device is in the store, and still mounted and linked.</summary>
+    private static void HandOver(DaemonProcess daemon, FdStorePeer store)
+    {
+        Assert.Equal(0, daemon.Stop());
+        Assert.Contains(daemon.Log, l => l.Contains("handed over to the next instance"));
+        store.WaitForStored("channel", "netlink", "state");
+        Assert.NotNull(new FileInfo(daemon.DevicePath).LinkTarget);
+    }
+
+    /// <summary>SIGINT is never a restart: the last instance ends the device, and leaves nothing.</summary>
+    private static void StopForGood(DaemonProcess daemon, FdStorePeer store)
+    {
+        daemon.Signal(Posix.SIGINT);
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(20)));
+        store.Clear();
+        Assert.Empty(Leftovers.Find(daemon.Paths));
+    }
+
+    [Fact]
+    public void A_monitor_waiting_on_an_exit_is_told_of_one_that_happened_while_no_daemon_ran()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var target = new KmTarget();
+        int child = target.Fork();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(fd, child, KMONITOR_PROCESS_EXIT);
+
+        HandOver(first, store);
+        target.ExitChild(child, 7); // no daemon runs now
+        target.Reap(child);
+
+        using var next = StartNext(store, name);
+        var exit = monitor.Expect(20_000);
+        Assert.Equal((child, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
+        Assert.Contains(next.Log, l => l.Contains("took over 1 open files and 1 registrations"));
+        // The same file goes on working: no ENOTCONN, and a new registration is served by the new instance.
+        monitor.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_FORK);
+        int grandchild = target.Fork();
+        var fork = monitor.Expect();
+        Assert.Equal((grandchild, KMONITOR_PROCESS_FORK), (fork.Pid, fork.Int)); // si_pid: the new child
+        Assert.Equal(1, next.Status().GetProperty("taken_over_files").GetInt32());
+        target.ExitChild(grandchild, 0);
+        StopForGood(next, store);
+    }
+
+    [Fact]
+    public void A_reader_blocked_in_read_gets_the_records_of_the_restart_with_no_sequence_gap()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var target = new KmTarget();
+        using var reader = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = reader.Open(first.DevicePath);
+        reader.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_FORK, signal: 0);
+        int before = target.Fork();
+        var one = reader.Next(fd);
+        Assert.Equal((KMONITOR_PROCESS_FORK, 1u), (one.Type, one.Seq));
+
+        reader.Begin($"read {fd} {64 * 64} 60000");
+        reader.WaitBlocked();
+        HandOver(first, store);
+        int during = target.Fork(); // queued in the netlink socket, in the store
+
+        using var next = StartNext(store, name);
+        var read = reader.FinishRead(70_000);
+        Assert.True(read.Ok, read.ToString());
+        var record = Assert.Single(read.Records);
+        Assert.Equal((KMONITOR_PROCESS_FORK, 2u, during, target.Pid), (record.Type, record.Seq, record.Pid, record.Ppid));
+        target.ExitChild(before, 0);
+        target.ExitChild(during, 0);
+        StopForGood(next, store);
+    }
+
+    [Fact]
+    public void A_damaged_state_is_said_in_one_line_and_the_next_instance_starts_fresh()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int oldFd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(oldFd, Environment.ProcessId, KMONITOR_PROCESS_FORK);
+        HandOver(first, store);
+        store.Replace("state", "KMSTATE\0 but not really a state"u8.ToArray());
+
+        using var next = StartNext(store, name);
+        Assert.Single(next.Log, l => l.Contains("cannot be used"));
+        Assert.DoesNotContain(next.Log, l => l.Contains("took over"));
+        // The old connection was ended with the store's contents: an error at once, not a hang.
+        // Once the peer has taken the old channel out of the store, nothing holds the old connection.
+        store.WaitForRemoved("channel");
+        Assert.Contains(monitor.Register(oldFd, Environment.ProcessId, KMONITOR_PROCESS_EXIT), new[] { "err ENOTCONN", "err ENODEV" });
+        int newFd = monitor.Open(next.DevicePath);
+        monitor.RegisterOk(newFd, Environment.ProcessId, KMONITOR_PROCESS_FORK);
+        StopForGood(next, store);
+    }
+
+    /// <summary>
+    /// The pid of a watched process that belongs to another process after the restart (shown here by
+    /// a start time that differs from the one in the state, which is how the daemon tells): the
+    /// registration gets the exit of the process it was made for, and nothing of the new one.
+    /// </summary>
+    [Fact]
+    public void A_pid_that_names_another_process_after_the_restart_is_not_signalled()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var reused = new KmTarget();
+        using var barrier = new KmTarget();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(fd, reused.Pid, KMONITOR_PROCESS_FORK | KMONITOR_PROCESS_EXIT);
+        HandOver(first, store);
+
+        var state = Kmonitor.Daemon.Handover.StateFormat.Read(store.Read("state"));
+        var file = Assert.Single(state.Service.Files);
+        var registration = Assert.Single(file.Registrations);
+        file.Registrations[0] = registration with { TargetStart = registration.TargetStart + 1 };
+        store.Replace("state", Kmonitor.Daemon.Handover.StateFormat.Write(state));
+
+        using var next = StartNext(store, name);
+        var exit = monitor.Expect(20_000);
+        Assert.Equal((reused.Pid, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
+        int notReported = reused.Fork();
+        // The daemon handles events in order: the barrier's fork comes after that one, so it is the next notification.
+        monitor.RegisterOk(fd, barrier.Pid, KMONITOR_PROCESS_FORK);
+        int child = barrier.Fork();
+        var fork = monitor.Expect();
+        Assert.Equal((child, KMONITOR_PROCESS_FORK), (fork.Pid, fork.Int));
+        reused.ExitChild(notReported, 0);
+        barrier.ExitChild(child, 0);
+        StopForGood(next, store);
+    }
+
+    /// <summary>
+    /// SIGKILL (a crash, the watchdog): the store has had the descriptors since the start and the
+    /// state since the last answer, so the next start takes over as after a planned stop.
+    /// </summary>
+    [Fact]
+    public void A_daemon_killed_while_a_monitor_waits_is_taken_over_by_the_next_start()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var target = new KmTarget();
+        int child = target.Fork();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(fd, child, KMONITOR_PROCESS_EXIT);
+        store.WaitForStored("channel", "netlink", "state");
+
+        first.Signal(Posix.SIGKILL);
+        first.WaitForExit(TimeSpan.FromSeconds(10));
+        target.ExitChild(child, 5); // no daemon runs now
+        target.Reap(child);
+
+        using var next = StartNext(store, name);
+        var exit = monitor.Expect(20_000);
+        Assert.Equal((child, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
+        Assert.Contains(next.Log, l => l.Contains("took over 1 open files and 1 registrations"));
+        monitor.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_FORK);
+        int grandchild = target.Fork();
+        Assert.Equal((grandchild, KMONITOR_PROCESS_FORK), (monitor.Expect().Pid, KMONITOR_PROCESS_FORK));
+        target.ExitChild(grandchild, 0);
+        StopForGood(next, store);
+    }
+}

@@ -33,6 +33,7 @@ public sealed class KmonitorEngine : IDisposable
     /// </summary>
     public Interop.FileDescriptorHandle StopForHandover()
     {
+        Service.FinishScans(); // while the dispatcher runs: a SUBSCRIBE's scan ends in a marker it handles
         var socket = _listener.StopForHandover();
         Service.Dispatcher.Dispose(); // returns once the ring is drained
         return socket;

@@ -122,6 +122,9 @@ public sealed class KmonitorService : IDisposable
         return new ServiceStatus(Table.Count, Subscriptions.Count, Files.Count, targets, monitors, Counters.Snapshot(), Files.Monitors());
     }
 
+    /// <summary>For a handover: every ioctl waiting for a /proc scan gets its answer before the state is taken.</summary>
+    public void FinishScans() => _scans.Finish();
+
     public void Dispose()
     {
         _scans.Dispose();

@@ -60,10 +60,17 @@ public sealed class ScanWorker : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// For a handover, once no request can come any more: takes no more work and returns when every
+    /// queued scan has finished and answered its request, so that no caller is left waiting on an
+    /// instance that is about to exit.
+    /// </summary>
+    public void Finish()
     {
         _queue.CompleteAdding();
         if (_thread.IsValueCreated)
             _thread.Value.Join();
     }
+
+    public void Dispose() => Finish();
 }

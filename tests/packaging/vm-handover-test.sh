@@ -51,8 +51,9 @@ step() { # MODE HOW (restart or kill)
   waiter=$!
   kmonitor watch --tree "$root" >"$log" 2>&1 &
   watcher=$!
-  wait_for 30 answers # both monitors are registered once the daemon answered them (no race)
-  sleep 1             # TODO(lead): replace with kmonitord status showing the two registrations
+  # Both monitors are in place: wait_on_pid's registration and kmonitor watch's subscription.
+  check "$what: both monitors are registered" wait_for 60 sh -c \
+    "kmonitord status | awk '/^registrations/ { r = \$2 } /^subscriptions/ { s = \$2 } END { exit !(r >= 1 && s >= 1) }'"
   echo "$victim" >"$ctl/victim"
   pid=$(main_pid $unit)
   case $how in
@@ -66,7 +67,6 @@ step() { # MODE HOW (restart or kill)
   check "$what: wait_on_pid exited 0" test $? = 0
   check "$what: kmonitor watch printed the victim's exit" wait_for 30 grep -Eq " exit +$victim " "$log"
   check "$what: kmonitor watch is still running" kill -0 "$watcher"
-  sh -c 'true' &   # not in the tree: must not show
   kill -USR1 "$root" 2>/dev/null || true # ends the tree root (sh), an exit inside the tree
   check "$what: kmonitor watch still reports the tree after the restart" wait_for 30 grep -Eq " exit +$root " "$log"
   check "$what: kmonitor watch printed no error" sh -c "! grep -Eiq 'error|ENOTCONN|ENODEV|not connected' '$log'"

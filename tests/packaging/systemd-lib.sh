@@ -42,6 +42,8 @@ except OSError as e:
 EOF
 }
 
+not_answering() { ! answers "$@" >/dev/null; }
+
 main_pid() { systemctl show -p MainPID --value "$1"; }
 restarts() { systemctl show -p NRestarts --value "$1"; }
 is_active() { [ "$(systemctl is-active "$1")" = active ]; }
@@ -56,7 +58,10 @@ restarted_from() { # UNIT OLD-PID
 leaves_nothing() {
   local ok=0
   if [ -e /dev/kmonitor ] || [ -L /dev/kmonitor ]; then echo "   /dev/kmonitor is still there"; ok=1; fi
-  if grep -q kmonitor /proc/self/mountinfo; then echo "   a kmonitor mount is left:"; grep kmonitor /proc/self/mountinfo | sed 's/^/     /'; ok=1; fi
+  # (Field 5 is the mount point; the VM's own control share is /run/kmonitor-vm.)
+  if awk '$5 ~ "^/run/kmonitor(/|$)" { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+    echo "   a kmonitor mount is left:"; grep ' /run/kmonitor[/ ]' /proc/self/mountinfo | sed 's/^/     /'; ok=1
+  fi
   if [ -d /run/kmonitor ] && [ -n "$(ls -A /run/kmonitor)" ]; then echo "   left in /run/kmonitor: $(ls -A /run/kmonitor)"; ok=1; fi
   if pgrep -x kmonitord >/dev/null; then echo "   a kmonitord process is left: $(pgrep -a -x kmonitord)"; ok=1; fi
   return $ok

@@ -95,7 +95,7 @@ done
 
 # ---- the rest of what install.sh installs ---------------------------------------------------
 install -d "$root/lib/systemd/system"
-sed 's|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=/usr/sbin/kmonitord|; s|PREFIX/share/doc/kmonitord|/usr/share/doc/kmonitord|; s|^# packaging/install.sh installs this file into .*|# Installed by the kmonitord Debian package (packaging/deb/build.sh) into /lib/systemd/system,|; s|^# /usr/local/lib/systemd/system, which systemd searches after .*|# which systemd searches after /etc/systemd/system, so an|' \
+sed 's|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=/usr/sbin/kmonitord|; s|PREFIX/share/doc/kmonitord|/usr/share/doc/kmonitord|; s|^# packaging/install.sh installs this file into .*|# Installed by the kmonitord Debian package (packaging/deb/build.sh) into /lib/systemd/system,|; s|^# /usr/local/lib/systemd/system, which systemd searches after .*|# which systemd searches after /etc/systemd/system, so an|; s|/etc/modules-load.d/kmonitor.conf loads|/usr/lib/modules-load.d/kmonitor.conf loads|' \
   "$top/packaging/kmonitord.service" >"$root/lib/systemd/system/kmonitord.service"
 grep -qx 'ExecStart=/usr/sbin/kmonitord' "$root/lib/systemd/system/kmonitord.service" \
   || die "could not point ExecStart= at /usr/sbin/kmonitord"

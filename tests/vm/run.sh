@@ -128,6 +128,9 @@ shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 # the HPET, and every clock_gettime becomes an emulated MMIO read (measured:
 # 200k time.monotonic() calls take 2.1 s with hpet, 1.2 s with tsc).
 append="console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off tsc=reliable 8250.nr_uarts=1 rdinit=/init"
+# systemd's progress lines would fill the console tail that run.sh prints on failure with
+# spinners; errors (a unit that failed) still show.
+[ $systemd = 0 ] || append+=" systemd.show_status=error"
 append+=${KMONITOR_VM_APPEND:+ $KMONITOR_VM_APPEND}
 p9dev=virtio-9p-pci
 # qemu's option syntax needs commas in values doubled.

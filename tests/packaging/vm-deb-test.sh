@@ -21,12 +21,13 @@ apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -q "$@" 2>&1 | sed 's/^/   | 
 
 # The places the package or its scripts write to, listed before and after (paths, not contents:
 # /etc/group changes and changes back). dpkg's and apt's own records and logs are left out; that
-# dpkg forgot the package is checked on its own. /var/lib/systemd/linger is systemd-logind's,
-# which D-Bus starts when apt takes its shutdown inhibitor lock.
+# dpkg forgot the package is checked on its own. Two services that D-Bus starts because apt runs
+# write there too: systemd-logind (apt's shutdown inhibitor lock) /var/lib/systemd/linger, and
+# PackageKit (apt's hook tells it the package database changed) /var/lib/PackageKit.
 snapshot() {
   { find /usr/sbin /usr/bin /usr/lib/kmonitord /usr/lib/modules-load.d /lib/systemd/system /lib/udev/rules.d \
       /usr/include/linux /usr/share/man/man1 /usr/share/man/man4 /usr/share/man/man8 /etc /var/lib \
-      -xdev 2>/dev/null | grep -Ev '^/var/lib/(dpkg|apt|systemd/linger)(/|$)|^/etc/(group|gshadow|passwd|shadow)-$|^/etc/ld\.so\.cache$'
+      -xdev 2>/dev/null | grep -Ev '^/var/lib/(dpkg|apt|systemd/linger|PackageKit)(/|$)|^/etc/(group|gshadow|passwd|shadow)-$|^/etc/ld\.so\.cache$'
     find /usr/share/doc -maxdepth 1
   } | sort
 }

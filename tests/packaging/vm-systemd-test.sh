@@ -79,6 +79,8 @@ check "watchdog: the journal names the watchdog" sh -c "journalctl --no-pager -o
 # SIGABRT, not the SIGKILL that would follow TimeoutAbortSec=: the SIGCONT after it woke the
 # stopped process, and the runtime aborted.
 check "watchdog: the daemon died of the watchdog's SIGABRT" sh -c "journalctl --no-pager -o cat -u $unit | grep -q 'status=6/ABRT'"
+# What systemd said from the watchdog to the restart, for the log either way.
+journalctl --no-pager -o cat -u $unit | sed -n '/Watchdog timeout/,/Scheduled restart/p' | sed 's/^/   | /'
 check "watchdog: NRestarts went up by one" test "$(restarts $unit)" = $((before + 1))
 check "watchdog: the restarted daemon answers" answers
 systemctl stop $unit

@@ -63,8 +63,8 @@ systemctl daemon-reload
 
 exercise cuse
 
-# The watchdog: a stopped process sends no WATCHDOG=1. At WatchdogSec systemd sends SIGABRT
-# followed by SIGCONT, the runtime aborts, and Restart=on-failure starts it again. 10 s instead of
+# The watchdog: a stopped process sends no WATCHDOG=1. At WatchdogSec systemd sends SIGABRT, then
+# SIGKILL after TimeoutAbortSec=, and Restart=on-failure starts it again. 10 s instead of
 # the unit's 30 s only to keep the test short. LimitCORE=0: the aborting runtime would otherwise
 # write a core of hundreds of MB into the VM's memory.
 echo "== watchdog"
@@ -76,9 +76,10 @@ pid=$(main_pid $unit) before=$(restarts $unit)
 kill -STOP "$pid"
 check "watchdog: systemd kills the stopped daemon and starts a new one" wait_for 150 restarted_from $unit "$pid"
 check "watchdog: the journal names the watchdog" sh -c "journalctl --no-pager -o cat -u $unit | grep -q 'Watchdog timeout'"
-# SIGABRT, not the SIGKILL that would follow TimeoutAbortSec=: the SIGCONT after it woke the
-# stopped process, and the runtime aborted.
-check "watchdog: the daemon died of the watchdog's SIGABRT" sh -c "journalctl --no-pager -o cat -u $unit | grep -q 'status=6/ABRT'"
+check "watchdog: systemd ended the service with result 'watchdog'" sh -c "journalctl --no-pager -o cat -u $unit | grep -q \"Failed with result 'watchdog'\""
+# Seen here (systemd 252): systemd sends SIGABRT, the stopped daemon does not die of it, and
+# TimeoutAbortSec= (by default TimeoutStopSec=, 30 s) later it sends SIGKILL. So SIGSTOP proves
+# systemd's side (missing pings -> kill -> restart), not that SIGABRT alone ends a wedged daemon.
 # What systemd said from the watchdog to the restart, for the log either way.
 journalctl --no-pager -o cat -u $unit | sed -n '/Watchdog timeout/,/Scheduled restart/p' | sed 's/^/   | /'
 check "watchdog: NRestarts went up by one" test "$(restarts $unit)" = $((before + 1))

@@ -32,8 +32,9 @@ fail() {
 # 6.1 virtio transport takes (125 pages) and makes big reads far faster.
 p9opts=trans=virtio,version=9p2000.L,msize=512000
 
-if [ "${1:-}" = stage2 ]; then
-	bb=$kvm_bin/busybox # the host root may have no busybox
+# Runs cmd.sh with its output and status on the control share. Called by
+# stage 2 directly, or, in systemd mode, by the unit kmonitor-vm-command.
+run_command() {
 	cd / || fail "cd /"
 	# Proof of life for run.sh's timing: kernel uptime when the command starts.
 	$bb cat /proc/uptime >"$ctl/started"
@@ -52,8 +53,77 @@ if [ "${1:-}" = stage2 ]; then
 	# Write-then-rename so run.sh never reads a half-written status.
 	echo "$rc" >"$ctl/status.tmp" && $bb mv "$ctl/status.tmp" "$ctl/status"
 	$bb sync
+}
+
+# systemd mode: the units that make systemd (PID 1) run the command and
+# nothing the throwaway overlay root cannot do. The default target is our
+# own, which pulls sysinit.target (journald, udevd and its coldplug,
+# modules-load, tmpfiles) and sockets.target, but not basic.target: that
+# would bring timers.target, whose persistent timers (man-db, apt-daily)
+# would start at once and eat the emulated CPUs.
+install_systemd_units() {
+	units=/etc/systemd/system
+	$bb mkdir -p "$units" || fail "mkdir $units"
+	$bb cat >"$units/kmonitor-vm.target" <<-EOT || fail "write kmonitor-vm.target"
+		[Unit]
+		Description=kmonitor VM: run the command of tests/vm/run.sh
+		Requires=sysinit.target sockets.target
+		After=sysinit.target sockets.target
+		Wants=kmonitor-vm-command.service
+		AllowIsolate=yes
+	EOT
+	$bb cat >"$units/kmonitor-vm-command.service" <<-EOT || fail "write kmonitor-vm-command.service"
+		[Unit]
+		Description=kmonitor VM: the command of tests/vm/run.sh
+		After=sysinit.target sockets.target systemd-udevd.service
+		# Power off whatever the command did: run.sh waits for qemu to exit.
+		FailureAction=poweroff-force
+		SuccessAction=poweroff-force
+		[Service]
+		Type=oneshot
+		TimeoutStartSec=infinity
+		# The command is a test: its children (daemons it started, monitors)
+		# are its business, and the forced poweroff ends them.
+		KillMode=process
+		ExecStart=$kvm_bin/busybox sh $kvm_bin/init command
+	EOT
+	# Units the host enables or the kernel command line generates that make
+	# no sense here (network time, consoles, first-boot setup, TPM, the
+	# journal on a disk that is a tmpfs anyway) or cost boot time in TCG.
+	# udevd itself runs (the CUSE node's group comes from a udev rule), but
+	# the coldplug of every existing device does not: under TCG its workers
+	# took 20 s of both CPUs and held up the poweroff by 30 s more, and the
+	# devices the tests use are in devtmpfs already.
+	for unit in systemd-udev-trigger.service systemd-timesyncd.service systemd-pstore.service systemd-firstboot.service \
+		systemd-repart.service systemd-binfmt.service proc-sys-fs-binfmt_misc.automount \
+		systemd-pcrphase.service systemd-pcrphase-sysinit.service systemd-random-seed.service \
+		systemd-journal-flush.service systemd-update-utmp.service systemd-machine-id-commit.service \
+		systemd-remount-fs.service getty.target serial-getty@ttyS0.service console-getty.service \
+		systemd-networkd.service systemd-resolved.service networking.service; do
+		$bb ln -sf /dev/null "$units/$unit" || fail "mask $unit"
+	done
+}
+
+if [ "${1:-}" = stage2 ]; then
+	bb=$kvm_bin/busybox # the host root may have no busybox
+	# shellcheck source=/dev/null
+	. "$ctl/vm.conf"
+	if [ "${VM_SYSTEMD:-}" = 1 ]; then
+		[ -x /lib/systemd/systemd ] || fail "systemd mode, but no /lib/systemd/systemd on the host root"
+		install_systemd_units
+		exec $bb env -i TERM=vt102 /lib/systemd/systemd --unit=kmonitor-vm.target
+	fi
+	run_command
 	$bb poweroff -f
 	exit "$rc"
+fi
+
+if [ "${1:-}" = command ]; then
+	bb=$kvm_bin/busybox
+	run_command
+	# The unit's SuccessAction/FailureAction power off; the exit status is in
+	# the status file, so the unit itself always succeeds.
+	exit 0
 fi
 
 # ---- stage 1 ---------------------------------------------------------------

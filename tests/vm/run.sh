@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh [--timeout SECONDS] -- COMMAND...
+# run.sh [--timeout SECONDS] [--systemd] -- COMMAND...
 #
 # Boots Debian's stock kernel (which has CUSE; the host's has not) in qemu and
 # runs COMMAND inside as root, in the caller's working directory. The guest
@@ -7,6 +7,10 @@
 # (writes are thrown away), and the project checkout read-write at its host
 # path. COMMAND's stdout+stderr are printed here after the VM powers off, and
 # run.sh exits with COMMAND's exit status.
+#
+# --systemd boots systemd as PID 1 (the host's /lib/systemd/systemd) into a
+# target that runs COMMAND as a oneshot unit and then powers off, so COMMAND
+# can use systemctl. Without it, COMMAND runs directly as PID 1's child.
 #
 # Harness failures exit non-zero with a one-line message and the tail of the
 # serial console: 124 on timeout, 125 for a failed boot or a kernel panic.
@@ -31,15 +35,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 prog=run.sh
 
 usage() {
-  echo "usage: $prog [--timeout SECONDS] -- COMMAND [ARG...]" >&2
+  echo "usage: $prog [--timeout SECONDS] [--systemd] -- COMMAND [ARG...]" >&2
   exit 2
 }
 
 timeout=${KMONITOR_VM_TIMEOUT:-900}
+systemd=0
 while [ $# -gt 0 ]; do
   case $1 in
     --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
     --timeout=*) timeout=${1#*=}; shift ;;
+    --systemd) systemd=1; shift ;;
     --) shift; break ;;
     -h|--help) usage ;;
     *) break ;; # tolerate a missing "--"
@@ -95,6 +101,7 @@ shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 {
   printf 'VM_SHARE=%s\n' "$(shq "$share")"
   printf 'VM_MODDIR=%s\n' "$(shq "$moddir")"
+  printf 'VM_SYSTEMD=%s\n' "$systemd"
 } >"$ctl/vm.conf"
 
 # cmd.sh: run by the guest's /bin/sh in a clean environment (see
@@ -121,6 +128,9 @@ shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 # the HPET, and every clock_gettime becomes an emulated MMIO read (measured:
 # 200k time.monotonic() calls take 2.1 s with hpet, 1.2 s with tsc).
 append="console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off tsc=reliable 8250.nr_uarts=1 rdinit=/init"
+# systemd's progress lines would fill the console tail that run.sh prints on failure with
+# spinners; errors (a unit that failed) still show.
+[ $systemd = 0 ] || append+=" systemd.show_status=error"
 append+=${KMONITOR_VM_APPEND:+ $KMONITOR_VM_APPEND}
 p9dev=virtio-9p-pci
 # qemu's option syntax needs commas in values doubled.

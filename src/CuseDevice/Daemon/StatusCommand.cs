@@ -42,7 +42,7 @@ public static class StatusCommand
         if (json)
             Console.WriteLine(Encoding.UTF8.GetString(report));
         else
-            Console.Write(StatusReport.Format(JsonDocument.Parse(report).RootElement));
+            Console.Write(Kmonitor.Command.Status.StatusText.Format(JsonDocument.Parse(report).RootElement));
         return 0;
     }
 }

@@ -110,7 +110,7 @@ public sealed unsafe class FdStorePeer : IDisposable
     public byte[] Read(string name)
     {
         lock (_gate)
-            return Kmonitor.Daemon.Handover.StateMemfd.ReadAll(_store.First(s => s.Name == name).Fd);
+            return Kmonitor.Daemon.Handover.StateMemfd.ReadCurrent(_store.First(s => s.Name == name).Fd);
     }
 
     /// <summary>Empties the store, as systemd does when a service stops for good.</summary>

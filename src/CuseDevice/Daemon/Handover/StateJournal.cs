@@ -9,9 +9,9 @@ namespace Kmonitor.Daemon.Handover;
 /// the netlink socket are stored once, when the device is ready, and the state memfd is rewritten in
 /// place before every answer that changes what a monitor relies on (open, REGISTER and the other
 /// ioctls, release, a read that blocks). Systemd restarts a killed service with its store
-/// (Restart=on-failure). A write cut short by the kill fails the checksum: the successor starts fresh.
+/// (Restart=on-failure). A write cut short by the kill leaves the previous state current (see StateMemfd).
 /// </summary>
-public sealed unsafe class StateJournal : IDisposable
+public sealed class StateJournal : IDisposable
 {
     private readonly int _fd;
     private readonly Func<HandoverState> _capture;
@@ -57,21 +57,8 @@ public sealed unsafe class StateJournal : IDisposable
         var bytes = StateFormat.Write(state);
         lock (_gate)
         {
-            fixed (byte* p = bytes)
-            {
-                long written = 0;
-                while (written < bytes.Length)
-                {
-                    long n = pwrite(_fd, p + written, (Tmds.Linux.size_t)(int)(bytes.Length - written), written);
-                    if (n <= 0)
-                    {
-                        Log.Warning($"writing the state: {Interop.Errno.Describe(errno)}");
-                        return;
-                    }
-                    written += n;
-                }
-            }
-            ftruncate(_fd, bytes.Length);
+            if (StateMemfd.Replace(_fd, bytes) is int error and not 0)
+                Log.Warning($"writing the state: {Interop.Errno.Describe(error)}; the successor would take the previous one");
         }
     }
 

@@ -47,7 +47,7 @@ public sealed class Takeover
         {
             try
             {
-                state = StateFormat.Read(StateMemfd.ReadAll(stateFd.Value));
+                state = StateFormat.Read(StateMemfd.ReadCurrent(stateFd.Value));
                 if (state.DevicePath != paths.DevicePath)
                     problem = $"the state is for {state.DevicePath}, not {paths.DevicePath}";
             }

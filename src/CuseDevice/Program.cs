@@ -89,7 +89,7 @@ namespace Kmonitor.Daemon
                 else
                     engine.Start(backlog =>
                     {
-                        Log.Info($"took over {restored.Files} open files and {restored.Registrations} registrations " +
+                        Log.Info($"took over {restored.Files} open files, {restored.Registrations} registrations and {restored.Subscriptions} subscriptions " +
                                  $"({restored.MonitorsGone} dropped: their monitor has gone); {backlog} netlink messages were queued meanwhile");
                         restored.ReportEnded(); // behind the queued events in the ring: an EXIT they hold comes first
                     });

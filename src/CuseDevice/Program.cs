@@ -82,7 +82,7 @@ namespace Kmonitor.Daemon
                     StaleDevice.RemoveStaleStatusSocket(paths); // a killed predecessor could not remove it
                 string mode = frontEnd.Mode;
                 var service = engine.Service;
-                var instance = new InstanceInfo(DateTimeOffset.UtcNow, restored?.Files ?? 0, restored?.Registrations ?? 0);
+                var instance = new InstanceInfo(DateTimeOffset.UtcNow, restored?.Files ?? 0, restored?.Registrations ?? 0, restored?.Subscriptions ?? 0);
                 status = new StatusSocket(StatusSocket.PathFor(paths), liveHeap => StatusReport.Build(mode, paths.DevicePath, service.Status(), liveHeap, instance));
                 if (restored is null)
                     engine.Start();

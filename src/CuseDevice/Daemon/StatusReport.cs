@@ -22,6 +22,7 @@ public static class StatusReport
                 json.WriteString("started", instance.Started.ToString("yyyy-MM-ddTHH:mm:ssZ"));
                 json.WriteNumber("taken_over_files", instance.TakenOverFiles);
                 json.WriteNumber("taken_over_registrations", instance.TakenOverRegistrations);
+                json.WriteNumber("taken_over_subscriptions", instance.TakenOverSubscriptions);
             }
             json.WriteNumber("registrations", service.Registrations);
             json.WriteNumber("subscriptions", service.Subscriptions);
@@ -59,8 +60,9 @@ public static class StatusReport
         var text = new StringBuilder();
         text.AppendLine($"device         {status.GetProperty("device").GetString()} ({status.GetProperty("mode").GetString()} mode, daemon pid {status.GetProperty("pid").GetInt32()})");
         if (status.TryGetProperty("started", out var started))
-            text.AppendLine($"started        {started.GetString()}, took over {status.GetProperty("taken_over_files").GetInt32()} open files " +
-                            $"and {status.GetProperty("taken_over_registrations").GetInt32()} registrations from the previous instance");
+            text.AppendLine($"started        {started.GetString()}, took over {status.GetProperty("taken_over_files").GetInt32()} open files, " +
+                            $"{status.GetProperty("taken_over_registrations").GetInt32()} registrations and " +
+                            $"{status.GetProperty("taken_over_subscriptions").GetInt32()} subscriptions from the previous instance");
         text.AppendLine($"registrations  {status.GetProperty("registrations").GetInt32()}");
         text.AppendLine($"subscriptions  {status.GetProperty("subscriptions").GetInt32()}");
         text.AppendLine($"open files     {status.GetProperty("open_files").GetInt32()}");
@@ -80,4 +82,4 @@ public static class StatusReport
 }
 
 /// <summary>This instance: when it started, and what it took over from its predecessor through systemd's fd store.</summary>
-public sealed record InstanceInfo(DateTimeOffset Started, int TakenOverFiles, int TakenOverRegistrations);
+public sealed record InstanceInfo(DateTimeOffset Started, int TakenOverFiles, int TakenOverRegistrations, int TakenOverSubscriptions = 0);

@@ -237,6 +237,7 @@ public class HandoverTests
             new(KMONITOR_PROCESS_EXIT, child, null, 0, 0, id, "true")], records);
         RecordAssert.NumberedFromOne([existing, .. records]);
         Assert.Contains(next.Log, l => l.Contains("took over 1 open files, 0 registrations and 1 subscriptions"));
+        Assert.Equal(1, next.Status().GetProperty("taken_over_subscriptions").GetInt32());
 
         Assert.Equal("ok", reader.Unsubscribe(fd, id));
         Assert.Equal("err EINVAL", reader.Unsubscribe(fd, id));

@@ -82,14 +82,14 @@ namespace Kmonitor.Daemon
                     StaleDevice.RemoveStaleStatusSocket(paths); // a killed predecessor could not remove it
                 string mode = frontEnd.Mode;
                 var service = engine.Service;
-                var instance = new InstanceInfo(DateTimeOffset.UtcNow, restored?.Files ?? 0, restored?.Registrations ?? 0);
+                var instance = new InstanceInfo(DateTimeOffset.UtcNow, restored?.Files ?? 0, restored?.Registrations ?? 0, restored?.Subscriptions ?? 0);
                 status = new StatusSocket(StatusSocket.PathFor(paths), liveHeap => StatusReport.Build(mode, paths.DevicePath, service.Status(), liveHeap, instance));
                 if (restored is null)
                     engine.Start();
                 else
                     engine.Start(backlog =>
                     {
-                        Log.Info($"took over {restored.Files} open files and {restored.Registrations} registrations " +
+                        Log.Info($"took over {restored.Files} open files, {restored.Registrations} registrations and {restored.Subscriptions} subscriptions " +
                                  $"({restored.MonitorsGone} dropped: their monitor has gone); {backlog} netlink messages were queued meanwhile");
                         restored.ReportEnded(); // behind the queued events in the ring: an EXIT they hold comes first
                     });

@@ -15,8 +15,9 @@ internal static class StatusText
         var text = new StringBuilder();
         text.AppendLine($"device         {status.GetProperty("device").GetString()} ({status.GetProperty("mode").GetString()} mode, daemon pid {status.GetProperty("pid").GetInt32()})");
         if (status.TryGetProperty("started", out var started))
-            text.AppendLine($"started        {started.GetString()}, took over {status.GetProperty("taken_over_files").GetInt32()} open files " +
-                            $"and {status.GetProperty("taken_over_registrations").GetInt32()} registrations from the previous instance");
+            text.AppendLine($"started        {started.GetString()}, took over {status.GetProperty("taken_over_files").GetInt32()} open files, " +
+                            $"{status.GetProperty("taken_over_registrations").GetInt32()} registrations and " +
+                            $"{(status.TryGetProperty("taken_over_subscriptions", out var subs) ? subs.GetInt32() : 0)} subscriptions from the previous instance");
         text.AppendLine($"registrations  {status.GetProperty("registrations").GetInt32()}");
         if (status.TryGetProperty("subscriptions", out var subscriptions))
             text.AppendLine($"subscriptions  {subscriptions.GetInt32()}");

@@ -1,7 +1,9 @@
 using Kmonitor.Diagnostics;
 using Kmonitor.Events;
 using Kmonitor.Procfs;
+using Kmonitor.Abi;
 using Kmonitor.Registrations;
+using Kmonitor.Subscriptions;
 
 namespace Kmonitor.Handover;
 
@@ -17,11 +19,14 @@ public sealed class ServiceRestore
 {
     private readonly KmonitorService _service;
     private readonly List<int> _ended = [];
+    private readonly List<(Subscription, RootAtTakeover)> _subscriptions = [];
 
     public int Files { get; private set; }
     public int Registrations { get; private set; }
 
-    /// <summary>Registrations dropped because their monitor process has gone (its registrations would have gone with it).</summary>
+    public int Subscriptions => _subscriptions.Count;
+
+    /// <summary>Registrations and subscriptions dropped because their monitor process has gone (they would have gone with it).</summary>
     public int MonitorsGone { get; private set; }
 
     /// <summary>Targets found ended, or replaced by another process with their pid.</summary>
@@ -50,9 +55,13 @@ public sealed class ServiceRestore
                 file.LastSubscriptionId = saved.LastSubscriptionId;
             foreach (var r in saved.Registrations)
                 RestoreRegistration(file, r);
+            foreach (var sub in saved.Subscriptions)
+                RestoreSubscription(file, sub);
             Files++;
         }
         files.AdoptedUpTo(state.LastHandle);
+        // The dispatcher has not started: the engine is still this thread's to call.
+        _service.Subscriptions.Reinstall(_subscriptions);
         _restoredAtNs = _service.Table.NowNs();
     }
 
@@ -93,6 +102,36 @@ public sealed class ServiceRestore
         Registrations++;
         if (!same && !_ended.Contains(r.Target))
             _ended.Add(r.Target);
+    }
+
+    /// <summary>
+    /// A subscription comes back under its id, with its owner's rights as SUBSCRIBE read them, if its
+    /// monitor is still the same process (its exit would have ended it).
+    /// </summary>
+    private void RestoreSubscription(DeviceFile file, SubscriptionState s)
+    {
+        if (s.MonitorStart == 0 || ProcessStartTime.Read(s.MonitorTgid) != s.MonitorStart
+            || _service.Files.MonitorFor(file, s.MonitorTgid, s.MonitorNamespaceDepth, s.MonitorPidNamespace, out var monitor) != 0)
+        {
+            MonitorsGone++;
+            return;
+        }
+        bool byName = s.Scope == SubscriptionAbi.KMONITOR_SCOPE_NAME;
+        bool regex = s.Scope == SubscriptionAbi.KMONITOR_SCOPE_REGEX;
+        var spec = new SubscriptionSpec(s.Scope, (int)s.Type & KmonitorAbi.AllEvents, (s.Type & SubscriptionAbi.KMONITOR_PROCESS_EXISTING) != 0,
+            s.Root, s.Signal, byName ? s.Pattern : null, regex ? PosixExtendedRegex.Compile(s.Pattern!) : null,
+            (s.Flags & SubscriptionAbi.KMONITOR_MATCH_CMDLINE) != 0, regex ? s.Pattern : null);
+        var rights = new WatchRights(s.RealUid, s.EffectiveUid, s.Everyone);
+        var subscription = new Subscription(s.Id, spec, rights, file, monitor,
+            s.Scope == SubscriptionAbi.KMONITOR_SCOPE_TREE ? s.RootPid : null) { StartNs = s.StartNs };
+        _service.Quotas.TryTake(s.RealUid); // admitted by the previous instance: counted, never refused
+        lock (file.Gate)
+            file.Subscriptions[s.Id] = subscription;
+        var root = s.Scope != SubscriptionAbi.KMONITOR_SCOPE_TREE ? RootAtTakeover.None
+            : s.RootStart == 0 ? RootAtTakeover.GoneBefore
+            : ProcessStartTime.Read(s.RootPid) == s.RootStart ? RootAtTakeover.Same
+            : RootAtTakeover.EndedInGap;
+        _subscriptions.Add((subscription, root));
     }
 
     /// <summary>

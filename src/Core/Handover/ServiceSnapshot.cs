@@ -1,5 +1,7 @@
 using Kmonitor.Procfs;
+using Kmonitor.Abi;
 using Kmonitor.Registrations;
+using Kmonitor.Subscriptions;
 
 namespace Kmonitor.Handover;
 
@@ -15,6 +17,7 @@ public static class ServiceSnapshot
         foreach (var file in service.Files.All())
         {
             var registrations = new List<RegistrationState>();
+            var subscriptions = new List<SubscriptionState>();
             uint lastSubscription;
             lock (file.Gate)
             {
@@ -28,6 +31,12 @@ public static class ServiceSnapshot
                         r.Target, r.TargetTgid, 0, r.TargetUid, r.Mask, r.MaskBefore, r.Signal, r.CreatedAtNs, r.ChangedAtNs,
                         r.OwnerUid, r.TargetPidForMonitor, r.Comm, m.Tgid, 0, m.PidNamespaceDepth, m.PidNamespace));
                 }
+                foreach (var s in file.Subscriptions.Values)
+                {
+                    // Not yet installed: its SUBSCRIBE has not been answered, so nobody knows its id.
+                    if (s.Installed && !s.Cancelled && s.Monitor is MonitorProcess m)
+                        subscriptions.Add(Describe(s, m));
+                }
             }
             // Start times are read outside the lock: a read of /proc is a system call.
             for (int i = 0; i < registrations.Count; i++)
@@ -39,9 +48,29 @@ public static class ServiceSnapshot
                     MonitorStart = ProcessStartTime.Read(r.MonitorTgid) ?? 0,
                 };
             }
+            for (int i = 0; i < subscriptions.Count; i++)
+            {
+                var s = subscriptions[i];
+                subscriptions[i] = s with
+                {
+                    RootStart = s.Scope == SubscriptionAbi.KMONITOR_SCOPE_TREE ? ProcessStartTime.Read(s.RootPid) ?? 0 : 0,
+                    MonitorStart = ProcessStartTime.Read(s.MonitorTgid) ?? 0,
+                };
+            }
             var (records, nextSeq, dropped) = file.Records.Snapshot();
-            files.Add(new FileState(file.Handle, lastSubscription, registrations, records, nextSeq, dropped));
+            files.Add(new FileState(file.Handle, lastSubscription, registrations, records, nextSeq, dropped, subscriptions));
         }
         return new ServiceState(service.Files.LastHandle, files);
+    }
+
+    /// <summary>The subscription as its request had it; the start times are read after, outside the lock.</summary>
+    private static SubscriptionState Describe(Subscription s, MonitorProcess m)
+    {
+        var spec = s.Spec;
+        uint type = (uint)spec.Events | (spec.Existing ? (uint)SubscriptionAbi.KMONITOR_PROCESS_EXISTING : 0);
+        uint flags = spec.MatchCommandLine ? SubscriptionAbi.KMONITOR_MATCH_CMDLINE : 0;
+        return new SubscriptionState(s.Id, spec.Scope, type, flags, spec.Signal, spec.Name ?? spec.PatternText,
+            spec.Root, s.RootPid, 0, s.StartNs, s.Rights.RealUid, s.Rights.EffectiveUid, s.Rights.Everyone,
+            m.Tgid, 0, m.PidNamespaceDepth, m.PidNamespace);
     }
 }

@@ -9,7 +9,9 @@ public sealed record ServiceState(ulong LastHandle, List<FileState> Files);
 
 /// <param name="Records">The queued records, 64 bytes each, oldest first, with their sequence numbers.</param>
 /// <param name="NextSeq">The sequence number the next record gets: readers see no gap across a restart.</param>
-public sealed record FileState(ulong Handle, uint LastSubscriptionId, List<RegistrationState> Registrations, byte[] Records, uint NextSeq, uint Dropped);
+/// <param name="Subscriptions">Only those SUBSCRIBE has answered: an id the monitor never saw is not its to keep.</param>
+public sealed record FileState(ulong Handle, uint LastSubscriptionId, List<RegistrationState> Registrations, byte[] Records, uint NextSeq, uint Dropped,
+    List<SubscriptionState> Subscriptions);
 
 /// <param name="TargetStart">Field 22 of /proc/TARGET/stat when the state was written; 0 when it was already gone.</param>
 /// <param name="CreatedAtNs">CLOCK_MONOTONIC, the netlink events' clock: the next instance matches the events queued meanwhile by it.</param>
@@ -17,4 +19,19 @@ public sealed record RegistrationState(
     int Target, int TargetTgid, ulong TargetStart, uint TargetUid,
     int Mask, int MaskBefore, int Signal, long CreatedAtNs, long ChangedAtNs,
     uint OwnerUid, int TargetPidForMonitor, string? Comm,
+    int MonitorTgid, ulong MonitorStart, int MonitorNamespaceDepth, ulong MonitorPidNamespace);
+
+/// <summary>
+/// One SUBSCRIBE as its request had it (so the next instance decodes it as SUBSCRIBE did), with the
+/// owner's rights and identity as SUBSCRIBE read them: nothing is read from the owner again.
+/// </summary>
+/// <param name="Type">The event bits, KMONITOR_PROCESS_EXISTING included as asked (it is not acted on again).</param>
+/// <param name="Pattern">NAME: the name; REGEX: the expression as the monitor wrote it; otherwise null.</param>
+/// <param name="Root">TREE: the root as the subscriber names it; <paramref name="RootPid"/> as the daemon does.</param>
+/// <param name="RootStart">Field 22 of /proc/ROOT/stat when the state was written; 0 when the root was already gone.</param>
+/// <param name="StartNs">CLOCK_MONOTONIC of SUBSCRIBE: the events queued in the gap are all later, so they count.</param>
+public sealed record SubscriptionState(
+    uint Id, uint Scope, uint Type, uint Flags, int Signal, string? Pattern,
+    int Root, int RootPid, ulong RootStart, ulong StartNs,
+    uint RealUid, uint EffectiveUid, bool Everyone,
     int MonitorTgid, ulong MonitorStart, int MonitorNamespaceDepth, ulong MonitorPidNamespace);

@@ -14,7 +14,9 @@ namespace Kmonitor.Subscriptions;
 /// <param name="Name">NAME: the comm to equal.</param>
 /// <param name="Pattern">REGEX: the compiled expression.</param>
 /// <param name="MatchCommandLine">REGEX: match argv joined by spaces instead of comm.</param>
-public sealed record SubscriptionSpec(uint Scope, int Events, bool Existing, int Root, int Signal, string? Name, Regex? Pattern, bool MatchCommandLine)
+/// <param name="PatternText">REGEX: the expression as written (POSIX ERE), which a handover carries to be compiled again.</param>
+public sealed record SubscriptionSpec(uint Scope, int Events, bool Existing, int Root, int Signal, string? Name, Regex? Pattern, bool MatchCommandLine,
+    string? PatternText = null)
 {
     /// <summary>Whether a process of this name and command line matches (NAME and REGEX; others say true).</summary>
     public bool MatchesName(string comm, Func<string> commandLine) => Scope switch
@@ -42,15 +44,16 @@ public static class SubscriptionRequest
         why = Check(request);
         if (why is not null)
             return Errno.EINVAL;
-        string? name = null;
+        string? name = null, text = null;
         Regex? pattern = null;
         if (request.scope is SubscriptionAbi.KMONITOR_SCOPE_NAME or SubscriptionAbi.KMONITOR_SCOPE_REGEX)
         {
-            if (request.Pattern is not string text)
+            if (request.Pattern is not string given)
             {
                 why = "the pattern has no NUL in its 232 bytes";
                 return Errno.EINVAL;
             }
+            text = given;
             if (request.scope == SubscriptionAbi.KMONITOR_SCOPE_NAME)
             {
                 int bytes = Encoding.UTF8.GetByteCount(text);
@@ -76,7 +79,7 @@ public static class SubscriptionRequest
         }
         bool existing = (request.type & SubscriptionAbi.KMONITOR_PROCESS_EXISTING) != 0;
         spec = new SubscriptionSpec(request.scope, (int)request.type & KmonitorAbi.AllEvents, existing, request.pid, request.signal,
-            name, pattern, (request.flags & SubscriptionAbi.KMONITOR_MATCH_CMDLINE) != 0);
+            name, pattern, (request.flags & SubscriptionAbi.KMONITOR_MATCH_CMDLINE) != 0, pattern is null ? null : text);
         return 0;
     }
 

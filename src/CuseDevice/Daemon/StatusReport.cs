@@ -24,6 +24,7 @@ public static class StatusReport
                 json.WriteString("started", instance.Started.ToString("yyyy-MM-ddTHH:mm:ssZ"));
                 json.WriteNumber("taken_over_files", instance.TakenOverFiles);
                 json.WriteNumber("taken_over_registrations", instance.TakenOverRegistrations);
+                json.WriteNumber("taken_over_subscriptions", instance.TakenOverSubscriptions);
             }
             json.WriteNumber("registrations", service.Registrations);
             json.WriteNumber("subscriptions", service.Subscriptions);
@@ -57,4 +58,4 @@ public static class StatusReport
 }
 
 /// <summary>This instance: when it started, and what it took over from its predecessor through systemd's fd store.</summary>
-public sealed record InstanceInfo(DateTimeOffset Started, int TakenOverFiles, int TakenOverRegistrations);
+public sealed record InstanceInfo(DateTimeOffset Started, int TakenOverFiles, int TakenOverRegistrations, int TakenOverSubscriptions = 0);

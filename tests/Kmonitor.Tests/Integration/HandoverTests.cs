@@ -1,5 +1,6 @@
 using Kmonitor.Tests.Infrastructure;
 using static Kmonitor.Abi.KmonitorAbi;
+using static Kmonitor.Abi.SubscriptionAbi;
 
 namespace Kmonitor.Tests.Integration;
 
@@ -62,7 +63,7 @@ public class HandoverTests
         using var next = StartNext(store, name);
         var exit = monitor.Expect(20_000);
         Assert.Equal((child, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
-        Assert.Contains(next.Log, l => l.Contains("took over 1 open files and 1 registrations"));
+        Assert.Contains(next.Log, l => l.Contains("took over 1 open files, 1 registrations and 0 subscriptions"));
         // The same file goes on working: no ENOTCONN, and a new registration is served by the new instance.
         monitor.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_FORK);
         int grandchild = target.Fork();
@@ -189,11 +190,98 @@ public class HandoverTests
         using var next = StartNext(store, name);
         var exit = monitor.Expect(20_000);
         Assert.Equal((child, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
-        Assert.Contains(next.Log, l => l.Contains("took over 1 open files and 1 registrations"));
+        Assert.Contains(next.Log, l => l.Contains("took over 1 open files, 1 registrations and 0 subscriptions"));
         monitor.RegisterOk(fd, target.Pid, KMONITOR_PROCESS_FORK);
         int grandchild = target.Fork();
         Assert.Equal((grandchild, KMONITOR_PROCESS_FORK), (monitor.Expect().Pid, KMONITOR_PROCESS_FORK));
         target.ExitChild(grandchild, 0);
+        StopForGood(next, store);
+    }
+
+    private const int ForkExecExit = KMONITOR_PROCESS_FORK | KMONITOR_PROCESS_EXEC | KMONITOR_PROCESS_EXIT;
+
+    /// <summary>
+    /// A TREE subscription survives a planned restart: its reader, blocked in read(2) throughout,
+    /// gets the FORK, EXEC and EXIT of a child that came and went while no daemon ran, numbered on
+    /// from the record before, and no second EXISTING. Its id stays its own: UNSUBSCRIBE of it works
+    /// (nothing more comes for it) and a new SUBSCRIBE gets the next id.
+    /// </summary>
+    [Fact]
+    public void A_tree_subscription_and_its_blocked_reader_get_the_fork_exec_and_exit_of_the_gap()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var root = new KmTarget();
+        using var reader = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = reader.Open(first.DevicePath);
+        uint id = reader.SubscribeOk(fd, KMONITOR_SCOPE_TREE, KMONITOR_PROCESS_EXISTING | ForkExecExit, root.Pid);
+        var existing = reader.Next(fd);
+        Assert.Equal((KMONITOR_PROCESS_EXISTING, 1u, root.Pid, id), (existing.Type, existing.Seq, existing.Pid, existing.Watch));
+
+        reader.Begin($"read {fd} {64 * 64} 60000");
+        reader.WaitBlocked();
+        HandOver(first, store);
+        int child = root.Spawn(1, "/bin/true")[0]; // forked, exec'd and exited while no daemon ran
+
+        using var next = StartNext(store, name);
+        var read = reader.FinishRead(70_000);
+        Assert.True(read.Ok, read.ToString());
+        var records = new List<EventRecord>(read.Records);
+        if (!records.Exists(r => r.Type == KMONITOR_PROCESS_EXIT && r.Pid == child))
+            records.AddRange(reader.ReadUntil(fd, r => r.Type == KMONITOR_PROCESS_EXIT && r.Pid == child));
+        root.ReapAll();
+        RecordAssert.SameSet([
+            new(KMONITOR_PROCESS_FORK, child, root.Pid, 0, 0, id, "kmtarget"),
+            new(KMONITOR_PROCESS_EXEC, child, null, 0, 0, id, "true"),
+            new(KMONITOR_PROCESS_EXIT, child, null, 0, 0, id, "true")], records);
+        RecordAssert.NumberedFromOne([existing, .. records]);
+        Assert.Contains(next.Log, l => l.Contains("took over 1 open files, 0 registrations and 1 subscriptions"));
+        Assert.Equal(1, next.Status().GetProperty("taken_over_subscriptions").GetInt32());
+
+        Assert.Equal("ok", reader.Unsubscribe(fd, id));
+        Assert.Equal("err EINVAL", reader.Unsubscribe(fd, id));
+        uint renewed = reader.SubscribeOk(fd, KMONITOR_SCOPE_TREE, KMONITOR_PROCESS_FORK | KMONITOR_PROCESS_EXIT, root.Pid);
+        Assert.Equal(id + 1, renewed);
+        int marker = root.ForkExit(0);
+        var after = reader.ReadUntil(fd, r => r.Type == KMONITOR_PROCESS_EXIT && r.Pid == marker);
+        RecordAssert.SameSet([
+            new(KMONITOR_PROCESS_FORK, marker, root.Pid, 0, 0, renewed, "kmtarget"),
+            new(KMONITOR_PROCESS_EXIT, marker, null, 0, 0, renewed, "kmtarget")], after); // nothing for the old id
+        root.ReapAll();
+        StopForGood(next, store);
+    }
+
+    /// <summary>
+    /// SIGKILL: the journal was rewritten before SUBSCRIBE was answered, so a NAME subscription made
+    /// just before the kill sees a process of that name exec'd while no daemon ran.
+    /// </summary>
+    [Fact]
+    public void A_name_subscription_survives_a_kill_and_sees_an_exec_of_the_gap()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var program = new NamedProgram(TestPaths.Native("kmtarget"));
+        using var reader = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = reader.Open(first.DevicePath);
+        uint id = reader.SubscribeOk(fd, KMONITOR_SCOPE_NAME, KMONITOR_PROCESS_EXEC | KMONITOR_PROCESS_EXIT, pattern: program.Name);
+        store.WaitForStored("channel", "netlink", "state");
+        var journaled = Kmonitor.Daemon.Handover.StateFormat.Read(store.Read("state"));
+        Assert.Equal(id, Assert.Single(Assert.Single(journaled.Service.Files).Subscriptions).Id);
+
+        first.Signal(Posix.SIGKILL);
+        first.WaitForExit(TimeSpan.FromSeconds(10));
+        using var named = new KmTarget(program.Path, null); // exec'd while no daemon runs
+
+        using var next = StartNext(store, name);
+        var exec = reader.Next(fd, 20_000);
+        Assert.Equal((KMONITOR_PROCESS_EXEC, 1u, named.Pid, id, program.Name), (exec.Type, exec.Seq, exec.Pid, exec.Watch, exec.Comm));
+        named.Exit(3);
+        var exit = reader.Next(fd);
+        Assert.Equal((KMONITOR_PROCESS_EXIT, 2u, named.Pid, id), (exit.Type, exit.Seq, exit.Pid, exit.Watch));
+        Assert.Contains(next.Log, l => l.Contains("took over 1 open files, 0 registrations and 1 subscriptions"));
+        Assert.True(reader.SubscribeOk(fd, KMONITOR_SCOPE_ALL, KMONITOR_PROCESS_EXIT) > id);
         StopForGood(next, store);
     }
 }

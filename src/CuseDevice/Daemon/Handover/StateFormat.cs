@@ -11,7 +11,8 @@ namespace Kmonitor.Daemon.Handover;
 public static class StateFormat
 {
     public static readonly byte[] Magic = "KMSTATE\0"u8.ToArray();
-    public const uint Version = 1;
+    /// <summary>2: subscriptions are carried too.</summary>
+    public const uint Version = 2;
 
     public static string DaemonVersion =>
         typeof(StateFormat).Assembly.GetName().Version?.ToString() ?? "0";
@@ -46,6 +47,15 @@ public static class StateFormat
                     w.Write(r.Mask); w.Write(r.MaskBefore); w.Write(r.Signal); w.Write(r.CreatedAtNs); w.Write(r.ChangedAtNs);
                     w.Write(r.OwnerUid); w.Write(r.TargetPidForMonitor); w.Write(r.Comm is not null); w.Write(r.Comm ?? "");
                     w.Write(r.MonitorTgid); w.Write(r.MonitorStart); w.Write(r.MonitorNamespaceDepth); w.Write(r.MonitorPidNamespace);
+                }
+                w.Write(file.Subscriptions.Count);
+                foreach (var s in file.Subscriptions)
+                {
+                    w.Write(s.Id); w.Write(s.Scope); w.Write(s.Type); w.Write(s.Flags); w.Write(s.Signal);
+                    w.Write(s.Pattern is not null); w.Write(s.Pattern ?? "");
+                    w.Write(s.Root); w.Write(s.RootPid); w.Write(s.RootStart); w.Write(s.StartNs);
+                    w.Write(s.RealUid); w.Write(s.EffectiveUid); w.Write(s.Everyone);
+                    w.Write(s.MonitorTgid); w.Write(s.MonitorStart); w.Write(s.MonitorNamespaceDepth); w.Write(s.MonitorPidNamespace);
                 }
             }
             w.Write(state.ParkedReads.Count);
@@ -93,7 +103,16 @@ public static class StateFormat
                         r.ReadUInt32(), r.ReadInt32(), ReadOptional(r),
                         r.ReadInt32(), r.ReadUInt64(), r.ReadInt32(), r.ReadUInt64()));
                 }
-                files.Add(new FileState(handle, lastSubscription, registrations, records, nextSeq, dropped));
+                var subscriptions = new List<SubscriptionState>();
+                for (int n = Count(r); n > 0; n--)
+                {
+                    subscriptions.Add(new SubscriptionState(
+                        r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32(), r.ReadUInt32(), r.ReadInt32(), ReadOptional(r),
+                        r.ReadInt32(), r.ReadInt32(), r.ReadUInt64(), r.ReadUInt64(),
+                        r.ReadUInt32(), r.ReadUInt32(), r.ReadBoolean(),
+                        r.ReadInt32(), r.ReadUInt64(), r.ReadInt32(), r.ReadUInt64()));
+                }
+                files.Add(new FileState(handle, lastSubscription, registrations, records, nextSeq, dropped, subscriptions));
             }
             var parked = new List<ParkedReadState>();
             for (int n = Count(r); n > 0; n--)

@@ -11,7 +11,10 @@ public class StateFormatTests
             new FileState(5, 2, [
                 new RegistrationState(100, 100, 123456, 1000, 0x40, 0, 40, 111, 222, 1000, 100, "sleep", 99, 654321, 0, 0),
                 new RegistrationState(101, 100, 123457, 1000, 0x08, 0x08, 0, 333, 444, 1000, 101, null, 99, 654321, 1, 4026531836),
-            ], new byte[128], 3, 1),
+            ], new byte[128], 3, 1, [
+                new SubscriptionState(1, 1, 0x4B, 0, 0, null, 7, 107, 9999, 12345, 1000, 1000, false, 99, 654321, 0, 0),
+                new SubscriptionState(2, 3, 0x08, 1, 40, "^sle+p( |$)", 0, 0, 0, 23456, 0, 0, true, 99, 654321, 1, 4026531836),
+            ]),
         ]),
         [new ParkedReadState(77, 5, 4096)]);
 
@@ -25,6 +28,7 @@ public class StateFormatTests
         Assert.Equal(state.ParkedReads, read.ParkedReads);
         var file = Assert.Single(read.Service.Files);
         Assert.Equal(state.Service.Files[0].Registrations, file.Registrations);
+        Assert.Equal(state.Service.Files[0].Subscriptions, file.Subscriptions);
         Assert.Equal((5ul, 2u, 3u, 1u, 128), (file.Handle, file.LastSubscriptionId, file.NextSeq, file.Dropped, file.Records.Length));
         Assert.Equal(7ul, read.Service.LastHandle);
     }

@@ -110,6 +110,7 @@ for page in kmonitord.8 kmonitor.4 kmonitor.1; do
 done
 docdir=$root/usr/share/doc/kmonitord
 install -D -m 0644 "$top/packaging/cuse-only-hardening.conf" "$docdir/cuse-only-hardening.conf"
+sed 's|^ExecStopPost=/usr/local/sbin/kmonitord|ExecStopPost=/usr/sbin/kmonitord|' "$top/packaging/handover.conf" >"$docdir/handover.conf"
 printf 'kmonitord\n\nSource: %s\nBuilt by packaging/deb/build.sh from the kmonitord repository.\n' \
   "$(git -C "$top" rev-parse HEAD 2>/dev/null || echo unknown)" >"$docdir/copyright"
 

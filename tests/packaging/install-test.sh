@@ -62,6 +62,7 @@ expected_files=(
   usr/local/share/man/man4/kmonitor.4
   usr/local/share/man/man1/kmonitor.1
   usr/local/share/doc/kmonitord/cuse-only-hardening.conf
+  usr/local/share/doc/kmonitord/handover.conf
   etc/udev/rules.d/99-kmonitor.rules
   etc/modules-load.d/kmonitor.conf
   etc/kmonitor/kmonitord.json

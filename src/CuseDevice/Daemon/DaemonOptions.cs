@@ -26,6 +26,7 @@ public sealed record DaemonOptions
     public int MaxPerFile { get; init; } = ServiceOptions.DefaultMaxPerFile;
     public int MaxPerUid { get; init; } = ServiceOptions.DefaultMaxPerUid;
     public int QueueLength { get; init; } = ServiceOptions.DefaultQueueLength;
+    public bool Handover { get; init; }
     public bool Help { get; init; }
 
     public const string DefaultConfigPath = "/etc/kmonitor/kmonitord.json";
@@ -33,7 +34,7 @@ public sealed record DaemonOptions
 
     /// <summary>Every setting: its key in the config file (also KMONITORD_KEY uppercased, and --key with dashes).</summary>
     public static readonly string[] Keys =
-        ["mode", "name", "buffer_length", "receive_buffer", "group", "mode_bits", "major", "minor", "log_level", "policy", "max_per_file", "max_per_uid", "queue_length"];
+        ["mode", "name", "buffer_length", "receive_buffer", "group", "mode_bits", "major", "minor", "log_level", "policy", "max_per_file", "max_per_uid", "queue_length", "handover"];
 
     public static readonly string Usage = $$"""
         usage: kmonitord [options]          serve /dev/NAME in the foreground
@@ -52,6 +53,9 @@ public sealed record DaemonOptions
           --max-per-uid N          registrations per user (default {{ServiceOptions.DefaultMaxPerUid}}); more is ENOSPC
           --queue-length N         records an open file holds unread (default {{ServiceOptions.DefaultQueueLength}}); more are
                                    dropped, counted, and reported by one KMONITOR_EVENT_LOST record
+          --handover yes|no        under systemd, hand the device to the next instance through the fd
+                                   store at SIGTERM, and keep its state there for a crash (default no;
+                                   packaging/handover.conf turns it on, see README "Restarts and upgrades")
           --config PATH            settings file (default /etc/kmonitor/kmonitord.json)
           --help
         Every setting can also be given as KMONITORD_<SETTING> (e.g. KMONITORD_LOG_LEVEL=debug) or in
@@ -167,6 +171,12 @@ public sealed record DaemonOptions
         "max_per_file" => this with { MaxPerFile = ParseInt(from, value, 1, int.MaxValue) },
         "max_per_uid" => this with { MaxPerUid = ParseInt(from, value, 1, int.MaxValue) },
         "queue_length" => this with { QueueLength = ParseInt(from, value, 1, 1 << 24) },
+        "handover" => this with { Handover = value switch
+        {
+            "yes" => true,
+            "no" => false,
+            _ => throw new ArgumentException($"{from} must be yes or no, not '{value}'"),
+        } },
         _ => throw new ArgumentException($"unknown setting '{key}'"),
     };
 

@@ -13,7 +13,7 @@ public class HandoverTests
 {
     private static DaemonProcess StartFirst(FdStorePeer store, string name)
     {
-        var daemon = DaemonProcess.LaunchThrough(name, store.Environment, [], "--mode", "fuse");
+        var daemon = DaemonProcess.LaunchThrough(name, store.Environment, [], "--mode", "fuse", "--handover", "yes");
         daemon.WaitForLog("ready:", TimeSpan.FromSeconds(120));
         Assert.Equal("READY=1", store.NextMessage());
         return daemon;
@@ -21,7 +21,7 @@ public class HandoverTests
 
     private static DaemonProcess StartNext(FdStorePeer store, string name)
     {
-        var daemon = DaemonProcess.LaunchThrough(name, store.Environment, store.Launcher(), "--mode", "fuse");
+        var daemon = DaemonProcess.LaunchThrough(name, store.Environment, store.Launcher(), "--mode", "fuse", "--handover", "yes");
         daemon.WaitForLog("ready:", TimeSpan.FromSeconds(120));
         return daemon;
     }

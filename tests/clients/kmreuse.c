@@ -8,7 +8,10 @@
  *      PROCESS_EXIT|PROCESS_EXEC|PROCESS_FORK (SIGRTMIN+2);
  *   2. release and reap A, and expect A's PROCESS_EXIT;
  *   3. fork and reap short-lived children until one, B, is given A's pid
- *      (at most 4 * pid_max tries);
+ *      (at most 4 * pid_max tries); when it never comes back because some
+ *      other long-lived task (a thread of the daemon, say) took it
+ *      meanwhile, the round proves nothing either way: it is said, and done
+ *      over with a new A (at most ROUNDS times in all);
  *   4. B execs /bin/true, so the kernel reports an EXEC and an EXIT under
  *      A's old pid; we reap B;
  *   5. REGISTER a fresh marker child C for PROCESS_EXIT, release and reap
@@ -51,6 +54,7 @@
 #define WAIT_MS		20000	/* per notification: a loaded machine is slow */
 #define BARRIER_TRIES	3	/* a barrier fork lost in an overflow is retried */
 #define TRUE_PATH	"/bin/true"
+#define RESERVED_PIDS	300	/* the kernel's: pids below it are not reused after a wrap */
 
 struct ctx {
 	int fd;
@@ -177,10 +181,13 @@ static bool barrier(const struct ctx *c, const char *when)
 	return true;
 }
 
+enum round_result { ROUND_FAILED, ROUND_PASSED, ROUND_AGAIN };
+
 /*
  * Fork and reap children until one is given pid want.  That one (B)
  * waits on go_r until we close the write end, then execs /bin/true.
- * Returns B's pid, or -1 after 4 * pid_max tries.
+ * Returns B's pid; -2 when another task holds want (the round must be done
+ * over), or -1 after 4 * pid_max tries.
  */
 static pid_t find_pid(const struct ctx *c, pid_t want, int go_r, int go_w,
 		      long *tries)
@@ -207,11 +214,19 @@ static pid_t find_pid(const struct ctx *c, pid_t want, int go_r, int go_w,
 			return pid;
 		reap(pid, NULL);
 	}
+	char path[32];
+
+	snprintf(path, sizeof path, "/proc/%d", (int)want);
+	if (access(path, F_OK) == 0) {
+		printf("round %d: again: pid %d is held by another task after %ld forks\n",
+		       c->round, (int)want, *tries);
+		return -2;
+	}
 	fail(c, "pid %d did not come back within %ld forks", (int)want, *tries);
 	return -1;
 }
 
-static bool one_round(struct ctx *c)
+static enum round_result one_round(struct ctx *c)
 {
 	int release, go[2], err, status;
 	pid_t a, b, m;
@@ -239,7 +254,7 @@ static bool one_round(struct ctx *c)
 	close(go[0]);
 	if (b < 0) {
 		close(go[1]);
-		return false;
+		return b == -2 ? ROUND_AGAIN : ROUND_FAILED;
 	}
 	ok = barrier(c, "before B's exec");
 
@@ -267,7 +282,7 @@ static bool one_round(struct ctx *c)
 	if (ok)
 		printf("round %d: ok (pid %d came back after %ld forks)\n",
 		       c->round, (int)a, tries + 1);
-	return ok;
+	return ok ? ROUND_PASSED : ROUND_FAILED;
 }
 
 static long read_pid_max(void)
@@ -286,7 +301,7 @@ static long read_pid_max(void)
 int main(int argc, char *argv[])
 {
 	struct ctx c = { 0 };
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, again = 0;
 	long rounds;
 	char *end;
 
@@ -311,11 +326,42 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "open %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
+	/*
+	 * After wrapping, the kernel hands out pids from RESERVED_PIDS (300) up:
+	 * a pid below it never comes back, so the rounds start above it (a
+	 * freshly booted VM is still below).
+	 */
+	for (long i = 0; i < c.pid_max; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+		reap(pid, NULL);
+		if (pid >= RESERVED_PIDS)
+			break;
+	}
 	for (c.round = 1; c.round <= rounds; c.round++) {
-		if (one_round(&c))
+		switch (one_round(&c)) {
+		case ROUND_PASSED:
 			passed++;
-		else
+			break;
+		case ROUND_FAILED:
 			failed++;
+			break;
+		case ROUND_AGAIN:
+			if (++again > rounds) {
+				printf("round %d: FAIL %d rounds had to be done over: pids are not coming back\n",
+				       c.round, again);
+				failed++;
+			} else {
+				c.round--;
+			}
+			break;
+		}
 	}
 	close(c.fd);
 	printf("pid_max %ld\n", c.pid_max);

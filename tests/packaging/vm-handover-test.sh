@@ -108,6 +108,8 @@ for mode in cuse fuse; do
   check "$mode: stop leaves nothing" leaves_nothing
 done
 
+# What the daemons said, for a failed run: the journal since boot, with microseconds.
+[ "$failed" = 0 ] || journalctl -u $unit --no-pager -o short-precise | sed 's/^/   journal| /'
 rm -rf "$dropins" "$ctl"
 systemctl daemon-reload
 bash /usr/local/lib/kmonitord/uninstall.sh >/dev/null

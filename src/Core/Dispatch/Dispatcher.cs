@@ -291,13 +291,13 @@ public sealed class Dispatcher : IDisposable
 
     /// <summary>
     /// A task renamed itself (prctl PR_SET_NAME, or a write to /proc/PID/comm): the name records of its
-    /// registrations carry from now on, read now while the task surely still has its /proc entry.
+    /// registrations carry from now on, the one the event carries (the task may be reaped by now).
     /// </summary>
     private void OnComm(in ProcEvent ev)
     {
         // A process registration's target is its leader, whose name is the process's.
-        if (_table.HasTarget(ev.Pid) && _proc.ReadComm(ev.Pid) is string comm)
-            _table.UpdateComm(ev.Pid, comm);
+        if (_table.HasTarget(ev.Pid))
+            _table.UpdateComm(ev.Pid, _proc.CommOf(ev));
     }
 
     /// <summary>Every notification the event calls for, to every registration on the task and on its process.</summary>

@@ -103,8 +103,8 @@ public static class ProcConnectorMessage
             ProcEventWhat.PROC_EVENT_EXIT => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), I(data, 4), I(data, 5), I(data, 2)),
             // id: process_pid, process_tgid, ruid, euid
             ProcEventWhat.PROC_EVENT_UID => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), 0, 0, 0, (uint)I(data, 2)),
-            // comm: process_pid, process_tgid, comm[16] (the name is read from /proc when it matters)
-            ProcEventWhat.PROC_EVENT_COMM => new ProcEvent(what, cpu, sequence, timestamp, I(data, 0), I(data, 1), 0, 0, 0),
+            // comm: process_pid, process_tgid, comm[16]: the new name, kept (the task may be gone when it is handled)
+            ProcEventWhat.PROC_EVENT_COMM => ProcEvent.Comm(cpu, sequence, timestamp, I(data, 0), I(data, 1), data.Slice(8, ProcEvent.TASK_COMM_LEN)),
             _ => new ProcEvent(what, cpu, sequence, timestamp, 0, 0, 0, 0, 0),
         };
         return true;

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Kmonitor.Events;
 
 /// <summary>
@@ -25,6 +27,36 @@ public readonly record struct ProcEvent(
 
     public static ProcEvent Exit(int pid, int tgid, int exitCode) =>
         new(ProcEventWhat.PROC_EVENT_EXIT, 0, 0, 0, pid, tgid, 0, 0, exitCode);
+
+    /// <summary>TASK_COMM_LEN: the size of comm_proc_event's comm[], the name with its NUL.</summary>
+    public const int TASK_COMM_LEN = 16;
+
+    /// <summary>
+    /// A rename (comm_proc_event): the new name rides in the four fields a COMM does not use
+    /// (ParentPid, ParentTgid, ExitCode, RealUid: 16 bytes, comm[16] exactly), so that the ring's
+    /// entries stay the size they are for the events that matter and the name is the one the kernel
+    /// sent: by the time the event is handled the task may be gone from /proc.
+    /// </summary>
+    public static ProcEvent Comm(uint cpu, uint sequence, ulong timestampNs, int pid, int tgid, ReadOnlySpan<byte> comm)
+    {
+        Span<int> packed = stackalloc int[TASK_COMM_LEN / sizeof(int)];
+        var bytes = MemoryMarshal.AsBytes(packed);
+        bytes.Clear();
+        comm[..Math.Min(comm.Length, TASK_COMM_LEN - 1)].CopyTo(bytes); // the last byte stays the NUL
+        return new ProcEvent(ProcEventWhat.PROC_EVENT_COMM, cpu, sequence, timestampNs, pid, tgid, packed[0], packed[1], packed[2], (uint)packed[3]);
+    }
+
+    /// <summary>A COMM event's new name (its bytes up to the NUL) into <paramref name="destination"/>; returns its length.</summary>
+    public int CopyComm(Span<byte> destination)
+    {
+        Span<int> packed = [ParentPid, ParentTgid, ExitCode, (int)RealUid];
+        var bytes = MemoryMarshal.AsBytes(packed);
+        int length = bytes.IndexOf((byte)0);
+        if (length < 0)
+            length = bytes.Length;
+        bytes[..length].CopyTo(destination);
+        return length;
+    }
 
     /// <summary>The pidfd watcher's marker: a watched process has ended (the process rides beside it in the ring).</summary>
     public static ProcEvent ProcessGone(int tgid, long seenAtNs) =>

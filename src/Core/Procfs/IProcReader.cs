@@ -1,3 +1,5 @@
+using Kmonitor.Events;
+
 namespace Kmonitor.Procfs;
 
 /// <summary>
@@ -16,6 +18,13 @@ public interface IProcReader
 
     /// <summary>/proc/TID/comm without its newline: the task's name; null when it is gone.</summary>
     string? ReadComm(int tid);
+
+    /// <summary>
+    /// The new name a PROC_EVENT_COMM carries (<see cref="ProcEvent.CopyComm"/>), as the string
+    /// <see cref="ReadComm"/> would give for it. Not read from /proc: a task that renames itself and
+    /// exits may be reaped before its COMM is handled.
+    /// </summary>
+    string CommOf(in ProcEvent comm);
 
     /// <summary>Whether thread <paramref name="tid"/> belongs to process <paramref name="tgid"/> now.</summary>
     bool IsThreadOf(int tgid, int tid);
@@ -67,6 +76,12 @@ public sealed class ProcReader : IProcReader
     private readonly CommNames _names = new();
 
     public string? ReadComm(int tid) => _names.Read(tid);
+
+    public string CommOf(in ProcEvent comm)
+    {
+        Span<byte> name = stackalloc byte[ProcEvent.TASK_COMM_LEN];
+        return _names.Intern(name[..comm.CopyComm(name)]);
+    }
 
     public bool IsThreadOf(int tgid, int tid) => ProcFile.IsThreadOf(tgid, tid);
 

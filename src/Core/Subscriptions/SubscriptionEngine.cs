@@ -316,7 +316,8 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
             return;
         if (!_index.HasByName && _index.Everything.Length == 0 && p.Members.Length == 0)
             return; // nobody would read the name; a later SUBSCRIBE reads /proc itself
-        if (proc.ReadComm(ev.Tgid) is not string comm || comm == p.Comm)
+        string comm = proc.CommOf(ev); // the event's: the process may be reaped by now
+        if (comm == p.Comm)
             return;
         p.Comm = comm;
         Rematch(p, ev.TimestampNs, commOnly: true, nameKnown: true);

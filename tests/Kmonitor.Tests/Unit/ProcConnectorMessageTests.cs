@@ -83,6 +83,8 @@ public class ProcConnectorMessageTests
         // comm: process_pid, process_tgid, comm[16] (a rename, which NAME and REGEX subscriptions follow)
         var comm = Assert.Single(Parse(Message(0x200, 9, 60, 61, 0x6b726f77, 0x7265)));
         Assert.Equal((ProcEventWhat.PROC_EVENT_COMM, 60, 61), (comm.What, comm.Pid, comm.Tgid));
+        var name = new byte[ProcEvent.TASK_COMM_LEN];
+        Assert.Equal("worker", System.Text.Encoding.ASCII.GetString(name, 0, comm.CopyComm(name)));
     }
 
     [Fact]

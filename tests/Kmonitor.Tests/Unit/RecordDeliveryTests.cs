@@ -83,9 +83,9 @@ public sealed class RecordDeliveryTests : IDisposable
         var file = _h.Open();
         _h.Proc.NameOf(_target.Pid, "before");
         Assert.Equal(0, _h.Register(file, _target.Pid, KMONITOR_PROCESS_FORK, signal: 0));
-        _h.Proc.NameOf(_target.Pid, "after");
+        _h.Proc.NameOf(_target.Pid, "gone from /proc by the time the COMM is handled");
         _h.Event(ProcEventWhat.PROC_EVENT_FORK, 4242, 4242, _target.Pid, _target.Pid);
-        _h.Event(ProcEventWhat.PROC_EVENT_COMM, _target.Pid, _target.Pid);
+        _h.Comm(_target.Pid, "after");
         _h.Event(ProcEventWhat.PROC_EVENT_FORK, 4243, 4243, _target.Pid, _target.Pid);
         _h.Pump();
         Assert.Equal(["before", "after"], ReadAll(file).Select(r => r.Comm));

@@ -66,8 +66,9 @@ public sealed class SubscriptionWorld
     public void Exit(int pid, int status = 0, int parent = 0, int tgid = 0) =>
         Engine.Handle(ProcEvent.Exit(pid, tgid == 0 ? pid : tgid, status) with { TimestampNs = Tick(), ParentPid = parent, ParentTgid = parent });
 
+    /// <summary>A COMM event carrying the name the process has now (as the kernel's carries the name just set).</summary>
     public void Comm(int pid) =>
-        Engine.Handle(new ProcEvent(ProcEventWhat.PROC_EVENT_COMM, 0, 0, Tick(), pid, pid, 0, 0, 0));
+        Engine.Handle(ProcEvent.Comm(0, 0, Tick(), pid, pid, System.Text.Encoding.UTF8.GetBytes(Proc.ReadComm(pid) ?? "")));
 
     public void Uid(int pid, uint uid) =>
         Engine.Handle(new ProcEvent(ProcEventWhat.PROC_EVENT_UID, 0, 0, Tick(), pid, pid, 0, 0, 0, uid));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Kmonitor.Events;
 using Kmonitor.Procfs;
 
 namespace Kmonitor.Tests.Unit.Support;
@@ -148,6 +149,12 @@ public sealed class FakeProc : IProcReader
     {
         Interlocked.Increment(ref _commReads);
         return _names.TryGetValue(pid, out var comm) ? comm : IsMadeUp(pid) ? null : ProcReader.Instance.ReadComm(pid);
+    }
+
+    public string CommOf(in ProcEvent comm)
+    {
+        Span<byte> name = stackalloc byte[ProcEvent.TASK_COMM_LEN];
+        return System.Text.Encoding.UTF8.GetString(name[..comm.CopyComm(name)]);
     }
 
     public string? ReadCommandLine(int pid)

@@ -46,6 +46,13 @@ public sealed class ServiceHarness : IDisposable
 
     public void Exit(int pid, int tgid, int exitCode = 0) => Event(ProcEventWhat.PROC_EVENT_EXIT, pid, tgid, exitCode: exitCode);
 
+    /// <summary>A rename: the COMM event carries the new name, as the kernel's does.</summary>
+    public void Comm(int pid, string name)
+    {
+        Time.Advance(TimeSpan.FromMicroseconds(10));
+        Assert.True(Service.Ring.TryWrite(ProcEvent.Comm(0, 0, Now, pid, pid, System.Text.Encoding.UTF8.GetBytes(name))), "the ring is full");
+    }
+
     /// <summary>Handles everything in the ring, as the dispatcher thread would; returns how many it handled.</summary>
     public int Pump()
     {

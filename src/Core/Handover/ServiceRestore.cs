@@ -50,7 +50,7 @@ public sealed class ServiceRestore
         foreach (var saved in state.Files)
         {
             var file = files.Adopt(saved.Handle);
-            file.Records.Restore(saved.Records, saved.NextSeq, saved.Dropped);
+            file.Records.Restore(saved.Records, saved.NextSeq, saved.Dropped, saved.PollHandle);
             lock (file.Gate)
                 file.LastSubscriptionId = saved.LastSubscriptionId;
             foreach (var r in saved.Registrations)
@@ -151,5 +151,7 @@ public sealed class ServiceRestore
         }
         if (_ended.Count > 0)
             Log.Info($"takeover: {_ended.Count} watched processes ended while no daemon ran; reported what the netlink socket had not");
+        if (_subscriptions.Count > 0)
+            _service.Ring.Post(ProcEvent.SubscriptionChange(_service.Table.NowNs()), SubscriptionChange.TakeoverBacklogHandled());
     }
 }

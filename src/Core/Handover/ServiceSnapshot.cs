@@ -57,8 +57,8 @@ public static class ServiceSnapshot
                     MonitorStart = ProcessStartTime.Read(s.MonitorTgid) ?? 0,
                 };
             }
-            var (records, nextSeq, dropped) = file.Records.Snapshot();
-            files.Add(new FileState(file.Handle, lastSubscription, registrations, records, nextSeq, dropped, subscriptions));
+            var (records, nextSeq, dropped, pollHandle) = file.Records.Snapshot();
+            files.Add(new FileState(file.Handle, lastSubscription, registrations, records, nextSeq, dropped, subscriptions, pollHandle));
         }
         return new ServiceState(service.Files.LastHandle, files);
     }

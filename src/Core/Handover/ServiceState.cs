@@ -10,8 +10,9 @@ public sealed record ServiceState(ulong LastHandle, List<FileState> Files);
 /// <param name="Records">The queued records, 64 bytes each, oldest first, with their sequence numbers.</param>
 /// <param name="NextSeq">The sequence number the next record gets: readers see no gap across a restart.</param>
 /// <param name="Subscriptions">Only those SUBSCRIBE has answered: an id the monitor never saw is not its to keep.</param>
+/// <param name="PollHandle">The kernel's handle of a poll(2) waiting on the file (FUSE_POLL_SCHEDULE_NOTIFY), to be notified when a record comes.</param>
 public sealed record FileState(ulong Handle, uint LastSubscriptionId, List<RegistrationState> Registrations, byte[] Records, uint NextSeq, uint Dropped,
-    List<SubscriptionState> Subscriptions);
+    List<SubscriptionState> Subscriptions, ulong? PollHandle);
 
 /// <param name="TargetStart">Field 22 of /proc/TARGET/stat when the state was written; 0 when it was already gone.</param>
 /// <param name="CreatedAtNs">CLOCK_MONOTONIC, the netlink events' clock: the next instance matches the events queued meanwhile by it.</param>

@@ -17,7 +17,13 @@ public sealed class RecordQueue(int capacity)
     private readonly LinkedList<IRecordWaiter> _waiters = new();
     private uint _nextSeq = 1;
     private uint _dropped;
-    private ulong? _pollHandle;
+    private ulong? _pollHandle; // the next record notifies it (once: the kernel polls again after a wake-up)
+
+    /// <summary>
+    /// The last handle the kernel gave (one per open file, so it never changes): what a restart
+    /// hands over and re-arms. A poller it wakes needlessly polls again and finds nothing, as poll(2) allows.
+    /// </summary>
+    private ulong? _knownPollHandle;
     private bool _wakeDue; // AppendQuietly said so, and TakeWakeup has not run since
 
     public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
@@ -122,7 +128,7 @@ public sealed class RecordQueue(int capacity)
 
     /// <summary>Takes a parked waiter back (an interrupted read); false when it was answered already.</summary>
     /// <summary>For a handover: the queued records (as read(2) gives them), the next sequence number and the drops not yet reported.</summary>
-    public (byte[] Records, uint NextSeq, uint Dropped) Snapshot()
+    public (byte[] Records, uint NextSeq, uint Dropped, ulong? PollHandle) Snapshot()
     {
         lock (_lock)
         {
@@ -130,15 +136,19 @@ public sealed class RecordQueue(int capacity)
             int i = 0;
             foreach (var record in _records)
                 record.Write(bytes.AsSpan(i++ * KmonitorEventRecord.Size));
-            return (bytes, _nextSeq, _dropped);
+            return (bytes, _nextSeq, _dropped, _knownPollHandle);
         }
     }
 
-    /// <summary>After a takeover: the previous instance's queue, numbered on from where it stopped.</summary>
-    public void Restore(ReadOnlySpan<byte> records, uint nextSeq, uint dropped)
+    /// <summary>
+    /// After a takeover: the previous instance's queue, numbered on from where it stopped, and the
+    /// poll handle it was to notify (the kernel keeps the file's poller asleep until that notify).
+    /// </summary>
+    public void Restore(ReadOnlySpan<byte> records, uint nextSeq, uint dropped, ulong? pollHandle)
     {
         lock (_lock)
         {
+            _pollHandle = _knownPollHandle = pollHandle;
             _records.Clear();
             for (int i = 0; i + KmonitorEventRecord.Size <= records.Length; i += KmonitorEventRecord.Size)
                 _records.Enqueue(KmonitorEventRecord.Read(records[i..]));
@@ -155,14 +165,16 @@ public sealed class RecordQueue(int capacity)
 
     /// <summary>
     /// Remembers the latest poll handle (even when records are queued now: an edge-triggered waiter
-    /// must be woken by the next record too) and says whether the file is readable.
+    /// must be woken by the next record too) and says whether the file is readable, and whether the
+    /// handle is new (what a restart must hand over changed).
     /// </summary>
-    public bool Poll(ulong? handle)
+    public bool Poll(ulong? handle, out bool handleChanged)
     {
         lock (_lock)
         {
+            handleChanged = handle is not null && _knownPollHandle != handle;
             if (handle is not null)
-                _pollHandle = handle;
+                _pollHandle = _knownPollHandle = handle;
             return _records.Count > 0;
         }
     }

@@ -2,15 +2,18 @@ namespace Kmonitor.Subscriptions;
 
 /// <summary>
 /// What a subscription marker carries to the dispatcher: a subscription to install (SUBSCRIBE waits
-/// for <see cref="Installed"/>, the engine's answer) or subscriptions to remove.
+/// for <see cref="Installed"/>, the engine's answer), subscriptions to remove, or the end of a
+/// takeover's backlog.
 /// </summary>
 public sealed class SubscriptionChange
 {
     private readonly TaskCompletionSource<int>? _installed;
+    private readonly bool _backlogHandled;
 
-    private SubscriptionChange(IReadOnlyList<Subscription> subscriptions, bool install)
+    private SubscriptionChange(IReadOnlyList<Subscription> subscriptions, bool install, bool backlogHandled = false)
     {
         Subscriptions = subscriptions;
+        _backlogHandled = backlogHandled;
         if (install)
             _installed = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -24,9 +27,17 @@ public sealed class SubscriptionChange
 
     public static SubscriptionChange Remove(IReadOnlyList<Subscription> subscriptions) => new(subscriptions, install: false);
 
+    /// <summary>Posted behind the events queued during a takeover's gap (<see cref="SubscriptionEngine.ForgetEndedAtTakeover"/>).</summary>
+    public static SubscriptionChange TakeoverBacklogHandled() => new([], install: false, backlogHandled: true);
+
     /// <summary>Applies the change to <paramref name="engine"/> (dispatcher thread only).</summary>
     public void Apply(SubscriptionEngine engine, ulong nowNs)
     {
+        if (_backlogHandled)
+        {
+            engine.ForgetEndedAtTakeover();
+            return;
+        }
         if (_installed is null)
         {
             foreach (var subscription in Subscriptions)

@@ -208,7 +208,10 @@ public sealed class KmonitorDevice(KmonitorService service) : ICharacterDevice
             return;
         }
         ulong? handle = (request.Flags & FuseConstants.FUSE_POLL_SCHEDULE_NOTIFY) != 0 ? request.Kh : null;
-        reply.Ready(file.Records.Poll(handle) ? Readable : 0);
+        bool readable = file.Records.Poll(handle, out bool handleChanged);
+        if (handleChanged)
+            StateChanged?.Invoke(); // a restart must notify this handle: the kernel keeps the poller waiting for it
+        reply.Ready(readable ? Readable : 0);
     }
 
     /// <summary>POLLIN | POLLRDNORM (0x040, which Tmds.LibC does not name), as a character device with data says.</summary>

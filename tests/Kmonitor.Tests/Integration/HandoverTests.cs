@@ -206,6 +206,40 @@ public class HandoverTests
     /// from the record before, and no second EXISTING. Its id stays its own: UNSUBSCRIBE of it works
     /// (nothing more comes for it) and a new SUBSCRIBE gets the next id.
     /// </summary>
+    /// <summary>
+    /// The kmonitor command polls before it reads (poll(2) on the device, a FUSE POLL whose handle
+    /// the daemon notifies when records come), and it does so beside a 2004 monitor waiting on a
+    /// signal: what tests/packaging/vm-handover-test.sh does under systemd.
+    /// </summary>
+    [Fact]
+    public void Kmonitor_watch_polling_a_tree_goes_on_through_a_handover_beside_a_signal_monitor()
+    {
+        using var store = new FdStorePeer();
+        string name = TestPaths.UniqueName();
+        using var root = new KmTarget();
+        int victim = root.Fork();
+        using var monitor = new KmClient();
+        using var first = StartFirst(store, name);
+        int fd = monitor.Open(first.DevicePath);
+        monitor.RegisterOk(fd, victim, KMONITOR_PROCESS_EXIT);
+        using var watch = new KmonitorCommand(["--device", first.DevicePath, "watch", "--tree", root.Pid.ToString(), "--existing"]);
+        Assert.Contains($" {root.Pid} ", watch.ReadLine("the root's existing line"));
+        Assert.Contains($" {victim} ", watch.ReadLine("the victim's existing line"));
+
+        HandOver(first, store);
+        root.ExitChild(victim, 3); // no daemon runs now
+        using var next = StartNext(store, name);
+        var exit = monitor.Expect(20_000);
+        Assert.Equal((victim, KMONITOR_PROCESS_EXIT), (exit.Pid, exit.Int));
+        watch.ReadUntil(l => l.Contains(" exit ") && l.Contains($" {victim} "), "the victim's exit, which happened while no daemon ran");
+        root.Reap(victim);
+        int after = root.ForkExit(0); // served by the new instance alone
+        watch.ReadUntil(l => l.Contains(" exit ") && l.Contains($" {after} "), "an exit in the tree after the restart");
+        root.ReapAll();
+        Assert.False(watch.HasExited, string.Join("\n", watch.ErrorLines));
+        StopForGood(next, store);
+    }
+
     [Fact]
     public void A_tree_subscription_and_its_blocked_reader_get_the_fork_exec_and_exit_of_the_gap()
     {

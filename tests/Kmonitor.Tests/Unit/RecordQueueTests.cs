@@ -124,13 +124,32 @@ public class RecordQueueTests
     public void The_latest_poll_handle_is_notified_by_the_next_record_once_even_when_readable_at_poll()
     {
         var queue = new RecordQueue(8);
-        Assert.False(queue.Poll(5));
+        Assert.False(queue.Poll(5, out bool changed));
+        Assert.True(changed);
         Assert.Equal(5ul, queue.Append(Exit(1)).PollHandle);
         Assert.Null(queue.Append(Exit(2)).PollHandle); // notified already: the kernel polls again first
-        Assert.True(queue.Poll(6)); // readable now, and the handle is kept for edge-triggered waiters
+        Assert.True(queue.Poll(6, out changed)); // readable now, and the handle is kept for edge-triggered waiters
+        Assert.True(changed);
         Assert.Equal(6ul, queue.Append(Exit(3)).PollHandle);
-        Assert.True(queue.Poll(null)); // a poll without a handle asks, and changes nothing
+        Assert.True(queue.Poll(null, out changed)); // a poll without a handle asks, and changes nothing
+        Assert.False(changed);
         Assert.Null(queue.Append(Exit(4)).PollHandle);
+        Assert.True(queue.Poll(6, out changed)); // the file's handle again, after its wake-up: nothing new to hand over
+        Assert.False(changed);
+    }
+
+    [Fact]
+    public void A_restart_hands_over_the_poll_handle_and_the_next_instance_notifies_it()
+    {
+        var queue = new RecordQueue(8);
+        queue.Poll(9, out _);
+        Assert.Equal(9ul, queue.Append(Exit(1)).PollHandle); // notified, and not re-armed by a new POLL yet
+        var (records, nextSeq, dropped, handle) = queue.Snapshot();
+        Assert.Equal(9ul, handle); // the file's handle all the same: a needless wake-up is harmless, a missing one hangs poll(2)
+
+        var next = new RecordQueue(8);
+        next.Restore(records, nextSeq, dropped, handle);
+        Assert.Equal(9ul, next.Append(Exit(2)).PollHandle);
     }
 
     [Fact]

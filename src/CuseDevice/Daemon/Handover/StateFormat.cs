@@ -12,7 +12,7 @@ public static class StateFormat
 {
     public static readonly byte[] Magic = "KMSTATE\0"u8.ToArray();
     /// <summary>2: subscriptions are carried too.</summary>
-    public const uint Version = 2;
+    public const uint Version = 3;
 
     public static string DaemonVersion =>
         typeof(StateFormat).Assembly.GetName().Version?.ToString() ?? "0";
@@ -38,6 +38,7 @@ public static class StateFormat
                 w.Write(file.LastSubscriptionId);
                 w.Write(file.NextSeq);
                 w.Write(file.Dropped);
+                w.Write(file.PollHandle is not null); w.Write(file.PollHandle ?? 0);
                 w.Write(file.Records.Length);
                 w.Write(file.Records);
                 w.Write(file.Registrations.Count);
@@ -93,6 +94,8 @@ public static class StateFormat
             {
                 ulong handle = r.ReadUInt64();
                 uint lastSubscription = r.ReadUInt32(), nextSeq = r.ReadUInt32(), dropped = r.ReadUInt32();
+                bool polled = r.ReadBoolean();
+                ulong? pollHandle = r.ReadUInt64() is var kh && polled ? kh : null;
                 var records = r.ReadBytes(Count(r));
                 var registrations = new List<RegistrationState>();
                 for (int n = Count(r); n > 0; n--)
@@ -112,7 +115,7 @@ public static class StateFormat
                         r.ReadUInt32(), r.ReadUInt32(), r.ReadBoolean(),
                         r.ReadInt32(), r.ReadUInt64(), r.ReadInt32(), r.ReadUInt64()));
                 }
-                files.Add(new FileState(handle, lastSubscription, registrations, records, nextSeq, dropped, subscriptions));
+                files.Add(new FileState(handle, lastSubscription, registrations, records, nextSeq, dropped, subscriptions, pollHandle));
             }
             var parked = new List<ParkedReadState>();
             for (int n = Count(r); n > 0; n--)

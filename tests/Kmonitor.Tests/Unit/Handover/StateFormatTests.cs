@@ -14,7 +14,8 @@ public class StateFormatTests
             ], new byte[128], 3, 1, [
                 new SubscriptionState(1, 1, 0x4B, 0, 0, null, 7, 107, 9999, 12345, 1000, 1000, false, 99, 654321, 0, 0),
                 new SubscriptionState(2, 3, 0x08, 1, 40, "^sle+p( |$)", 0, 0, 0, 23456, 0, 0, true, 99, 654321, 1, 4026531836),
-            ]),
+            ], PollHandle: 17),
+            new FileState(6, 0, [], [], 1, 0, [], PollHandle: null),
         ]),
         [new ParkedReadState(77, 5, 4096)]);
 
@@ -26,7 +27,9 @@ public class StateFormatTests
         Assert.Equal((state.DaemonVersion, state.Mode, state.DevicePath, state.MountPoint, state.NegotiatedMinor),
             (read.DaemonVersion, read.Mode, read.DevicePath, read.MountPoint, read.NegotiatedMinor));
         Assert.Equal(state.ParkedReads, read.ParkedReads);
-        var file = Assert.Single(read.Service.Files);
+        Assert.Equal(2, read.Service.Files.Count);
+        var file = read.Service.Files[0];
+        Assert.Equal((17ul, (ulong?)null), (file.PollHandle, read.Service.Files[1].PollHandle));
         Assert.Equal(state.Service.Files[0].Registrations, file.Registrations);
         Assert.Equal(state.Service.Files[0].Subscriptions, file.Subscriptions);
         Assert.Equal((5ul, 2u, 3u, 1u, 128), (file.Handle, file.LastSubscriptionId, file.NextSeq, file.Dropped, file.Records.Length));

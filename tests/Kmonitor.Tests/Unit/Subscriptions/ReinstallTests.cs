@@ -41,6 +41,37 @@ public class ReinstallTests
         Assert.Equal([(KMONITOR_PROCESS_FORK, Gap), (KMONITOR_PROCESS_EXIT, Gap), (KMONITOR_PROCESS_FORK, Gap + 1)], w.Sink.Bits(tree));
     }
 
+    /// <summary>
+    /// A member that ended in the gap is a zombie at the scan: its queued EXIT is still reported (the
+    /// case of a supervisor's child dying during `systemctl restart`). One that ended before the
+    /// previous instance stopped has no EXIT queued and is forgotten once the backlog is handled.
+    /// </summary>
+    [Fact]
+    public void A_member_that_ended_in_the_gap_is_reported_by_its_queued_EXIT_and_an_older_zombie_is_forgotten()
+    {
+        var w = new SubscriptionWorld();
+        w.Proc.Process(Root, 1, "sh");
+        w.Proc.Process(Child, Root, "sleep");
+        w.Proc.Zombie(Child);
+        w.Proc.Process(Gap, Root, "true");
+        w.Proc.Zombie(Gap); // ended, and reported, before the handover
+        w.Proc.Process(Outsider, 1, "sleep");
+        w.Proc.Zombie(Outsider);
+        var tree = Made(w, KMONITOR_SCOPE_TREE, KMONITOR_PROCESS_EXIT, Root);
+        var sleeps = Made(w, KMONITOR_SCOPE_NAME, KMONITOR_PROCESS_EXIT, pattern: "sleep");
+        ulong exitedInGap = w.Tick(); // before the scan, as a zombie's EXIT is
+
+        w.Engine.Reinstall([(tree, RootAtTakeover.Same), (sleeps, RootAtTakeover.None)]);
+        w.ExitAt(exitedInGap, Child, parent: Root);
+        w.ExitAt(exitedInGap, Outsider, parent: 1);
+        Assert.Equal(2, w.Engine.TrackedProcesses); // the root, and the older zombie until the backlog is handled
+        w.Engine.ForgetEndedAtTakeover();
+
+        Assert.Equal([(KMONITOR_PROCESS_EXIT, Child)], w.Sink.Bits(tree));
+        Assert.Equal([(KMONITOR_PROCESS_EXIT, Child), (KMONITOR_PROCESS_EXIT, Outsider)], w.Sink.Bits(sleeps));
+        Assert.Equal(1, w.Engine.TrackedProcesses); // the root alone
+    }
+
     [Fact]
     public void A_root_that_ended_in_the_gap_is_reported_by_its_queued_EXIT_and_one_gone_before_is_not_again()
     {

@@ -63,6 +63,10 @@ public sealed class SubscriptionWorld
 
     public void Exec(int pid) => Engine.Handle(ProcEvent.Exec(pid, pid) with { TimestampNs = Tick() });
 
+    /// <summary>An EXIT stamped <paramref name="at"/>: one that happened before the scan that follows it.</summary>
+    public void ExitAt(ulong at, int pid, int parent) =>
+        Engine.Handle(ProcEvent.Exit(pid, pid, 0) with { TimestampNs = at, ParentPid = parent, ParentTgid = parent });
+
     public void Exit(int pid, int status = 0, int parent = 0, int tgid = 0) =>
         Engine.Handle(ProcEvent.Exit(pid, tgid == 0 ? pid : tgid, status) with { TimestampNs = Tick(), ParentPid = parent, ParentTgid = parent });
 

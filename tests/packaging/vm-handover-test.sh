@@ -48,7 +48,8 @@ EOF
 systemctl daemon-reload
 
 step() { # MODE HOW (restart or kill)
-  local mode=$1 how=$2 root victim waiter watcher pid log=$ctl/watch.log what="$1, $2"
+  local mode=$1 how=$2 root victim waiter watcher pid log=$ctl/watch.log what="$1, $2" since
+  since=$(date +%s)
   # The tree's root outlives the victim (exec: the same pid, now a sleep), so its own exit after
   # the restart shows that the subscription still follows the tree.
   sh -c 'sleep 1000 & echo $! >'"$ctl"'/tree-child; exec sleep 2000' &
@@ -77,10 +78,11 @@ step() { # MODE HOW (restart or kill)
   # The victim's parent (the root, a sleep) never reaps it: dead is a zombie or gone.
   check "$what: the victim died while the daemon was down" sh -c "! ps -o stat= -p $victim | grep -qv '^Z'"
   check "$what: wait_on_pid was notified of that exit (exit 0)" wait_for 60 sh -c "! kill -0 $waiter 2>/dev/null"
+  kill "$waiter" 2>/dev/null # still waiting (the check above failed): ended here, so the step goes on
   wait "$waiter"
   check "$what: wait_on_pid exited 0" test $? = 0
   check "$what: the device answers after the restart" answers
-  journalctl -u $unit --no-pager -n 6 -o cat | sed 's/^/   journal| /'
+  journalctl -u $unit --no-pager --since "@$since" -o short-precise | cut -d' ' -f3- | sed 's/^/   journal| /'
   if [ "$monitors" != all ]; then
     kill "$root" 2>/dev/null || true
     return
@@ -108,8 +110,6 @@ for mode in cuse fuse; do
   check "$mode: stop leaves nothing" leaves_nothing
 done
 
-# What the daemons said, for a failed run: the journal since boot, with microseconds.
-[ "$failed" = 0 ] || journalctl -u $unit --no-pager -o short-precise | sed 's/^/   journal| /'
 rm -rf "$dropins" "$ctl"
 systemctl daemon-reload
 bash /usr/local/lib/kmonitord/uninstall.sh >/dev/null

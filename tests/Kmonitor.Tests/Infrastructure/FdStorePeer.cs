@@ -39,6 +39,18 @@ public sealed unsafe class FdStorePeer : IDisposable
         _thread.Start();
     }
 
+    private readonly List<string> _faults = [];
+
+    /// <summary>What the daemon sent that systemd would take otherwise than meant (none, or the test fails).</summary>
+    public List<string> Faults
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _faults];
+        }
+    }
+
     /// <summary>The names in the store, in the order they were stored.</summary>
     public List<string> Names
     {
@@ -162,6 +174,11 @@ public sealed unsafe class FdStorePeer : IDisposable
         {
             if (fields.Contains("FDSTORE=1"))
             {
+                // systemd stores every descriptor of the message under the name (newest first, as
+                // LISTEN_FDNAMES then shows), so a stray one becomes a second "channel"; the daemon
+                // means one per message.
+                if (fds.Count != 1)
+                    _faults.Add($"FDSTORE of '{name}' carried {fds.Count} descriptors");
                 foreach (int fd in fds)
                     _store.Add((name ?? "unknown", fd));
             }

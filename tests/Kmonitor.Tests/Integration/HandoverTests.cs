@@ -32,6 +32,7 @@ public class HandoverTests
         Assert.Equal(0, daemon.Stop());
         Assert.Contains(daemon.Log, l => l.Contains("handed over to the next instance"));
         store.WaitForStored("channel", "netlink", "state");
+        Assert.Empty(store.Faults);
         Assert.NotNull(new FileInfo(daemon.DevicePath).LinkTarget);
     }
 

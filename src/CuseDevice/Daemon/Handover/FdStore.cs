@@ -50,6 +50,10 @@ public sealed unsafe class FdStore
         {
             var text = Encoding.UTF8.GetBytes(state);
             int controlLength = fd >= 0 ? (int)(long)CMSG_SPACE(sizeof(int)) : 0;
+            // cmsg_len counts the header and the one int, not the padding after it: Tmds.LibC's
+            // CMSG_LEN(4) rounds up to 24, which makes the kernel pass the padding's zero as a second
+            // descriptor (stdin), and systemd stores it under the same name (see FdStoreTests).
+            int messageLength = (int)(long)CMSG_LEN(0) + sizeof(int);
             var control = stackalloc byte[Math.Max(controlLength, 1)];
             new Span<byte>(control, Math.Max(controlLength, 1)).Clear();
             fixed (byte* data = text)
@@ -70,7 +74,7 @@ public sealed unsafe class FdStore
                     var header = CMSG_FIRSTHDR(&message);
                     header->cmsg_level = SOL_SOCKET;
                     header->cmsg_type = SCM_RIGHTS;
-                    header->cmsg_len = (socklen_t)(uint)(long)CMSG_LEN(sizeof(int));
+                    header->cmsg_len = (socklen_t)(uint)messageLength;
                     *(int*)CMSG_DATA(header) = fd;
                 }
                 if (sendmsg(sock, &message, MSG_NOSIGNAL) < 0)

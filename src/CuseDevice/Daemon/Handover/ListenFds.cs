@@ -12,11 +12,28 @@ public sealed class ListenFds
 
     private readonly Dictionary<string, int> _byName;
 
-    private ListenFds(Dictionary<string, int> byName) => _byName = byName;
+    /// <summary>Descriptors under a name already taken by an earlier one: never used, closed by <see cref="CloseRest"/>.</summary>
+    private readonly List<int> _repeats;
 
-    public static readonly ListenFds None = new([]);
+    private ListenFds(Dictionary<string, int> byName, List<int> repeats)
+    {
+        _byName = byName;
+        _repeats = repeats;
+    }
 
+    public static readonly ListenFds None = new([], []);
+
+    /// <summary>
+    /// Names given to more than one descriptor. This daemon stores one per name, so a repeat means a
+    /// store it cannot vouch for (which of two "channel"s is the device?).
+    /// </summary>
+    public IReadOnlyList<string> RepeatedNames { get; private init; } = [];
+
+    /// <summary>How many descriptors are held under a name nobody took yet (repeats aside).</summary>
     public int Count => _byName.Count;
+
+    /// <summary>Whether systemd passed anything at all.</summary>
+    public bool IsEmpty => _byName.Count == 0 && _repeats.Count == 0;
 
     public IReadOnlyDictionary<string, int> ByName => _byName;
 
@@ -36,12 +53,18 @@ public sealed class ListenFds
             return None;
         var split = (names ?? "").Split(':');
         var byName = new Dictionary<string, int>();
+        var repeats = new List<int>();
+        var repeatedNames = new List<string>();
         for (int i = 0; i < count; i++)
         {
             string name = i < split.Length && split[i].Length > 0 ? split[i] : "unknown";
-            byName.TryAdd(name, ListenFdsStart + i);
+            if (byName.TryAdd(name, ListenFdsStart + i))
+                continue;
+            repeats.Add(ListenFdsStart + i);
+            if (!repeatedNames.Contains(name))
+                repeatedNames.Add(name);
         }
-        return new ListenFds(byName);
+        return new ListenFds(byName, repeats) { RepeatedNames = repeatedNames };
     }
 
     /// <summary>
@@ -54,16 +77,17 @@ public sealed class ListenFds
             Environment.GetEnvironmentVariable("LISTEN_FDNAMES"), Environment.ProcessId);
         foreach (var variable in new[] { "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES" })
             Environment.SetEnvironmentVariable(variable, null);
-        foreach (int fd in fds._byName.Values)
+        foreach (int fd in fds._byName.Values.Concat(fds._repeats))
             Tmds.Linux.LibC.fcntl(fd, Tmds.Linux.LibC.F_SETFD, Tmds.Linux.LibC.FD_CLOEXEC);
         return fds;
     }
 
-    /// <summary>Closes what nobody took (a descriptor from an older version, or a half-used store).</summary>
+    /// <summary>Closes what nobody took (a descriptor from an older version, a half-used store, a repeat).</summary>
     public void CloseRest()
     {
-        foreach (int fd in _byName.Values)
+        foreach (int fd in _byName.Values.Concat(_repeats))
             Tmds.Linux.LibC.close(fd);
         _byName.Clear();
+        _repeats.Clear();
     }
 }

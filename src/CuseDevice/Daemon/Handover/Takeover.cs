@@ -36,12 +36,14 @@ public sealed class Takeover
     /// </summary>
     public static Takeover? Prepare(ListenFds fds, FdStore? store, DevicePaths paths)
     {
-        if (fds.Count == 0)
+        if (fds.IsEmpty)
             return null;
         int? channel = fds.Take(ChannelName), netlink = fds.Take(NetlinkName), stateFd = fds.Take(StateName);
         string? problem = null;
         HandoverState? state = null;
-        if (channel is null || netlink is null || stateFd is null)
+        if (fds.RepeatedNames.Count > 0)
+            problem = $"the fd store holds more than one descriptor named {string.Join(" and ", fds.RepeatedNames)}";
+        else if (channel is null || netlink is null || stateFd is null)
             problem = $"the fd store holds {string.Join(", ", new[] { (ChannelName, channel), (NetlinkName, netlink), (StateName, stateFd) }.Where(p => p.Item2 is not null).Select(p => p.Item1).DefaultIfEmpty("none"))} of channel, netlink and state";
         else
         {

@@ -23,10 +23,12 @@ public class ListenFdsTests
     }
 
     [Fact]
-    public void A_missing_name_is_unknown_and_a_repeated_name_keeps_the_first()
+    public void A_missing_name_is_unknown_and_a_repeated_name_is_said()
     {
         var fds = ListenFds.Parse("4", "7", "state::state", 7);
         Assert.Equal(new Dictionary<string, int> { ["state"] = 3, ["unknown"] = 4 }, fds.ByName);
+        Assert.Equal(["state", "unknown"], fds.RepeatedNames); // the fourth has no name either
+        Assert.False(fds.IsEmpty);
     }
 
     [Fact]

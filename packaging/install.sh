@@ -25,7 +25,6 @@
 #   PREFIX/share/man/man8/kmonitord.8, PREFIX/share/man/man4/kmonitor.4,
 #   PREFIX/share/man/man1/kmonitor.1
 #   PREFIX/share/doc/kmonitord/cuse-only-hardening.conf   optional systemd drop-in
-#   PREFIX/share/doc/kmonitord/handover.conf   optional drop-in: monitors kept through restarts
 #   the `kmonitor` system group      groupadd --system, unless it exists; skipped with DESTDIR
 #
 # Everything installed is recorded in PREFIX/lib/kmonitord/install-manifest (the directories it
@@ -113,7 +112,7 @@ manifest=$libdir/install-manifest
 
 for src in include/linux/kmonitor.h udev/99-kmonitor.rules udev/kmonitor.conf man/kmonitord.8 \
   man/kmonitor.4 man/kmonitor.1 packaging/kmonitord.service packaging/kmonitord.json \
-  packaging/cuse-only-hardening.conf packaging/handover.conf packaging/uninstall.sh; do
+  packaging/cuse-only-hardening.conf packaging/uninstall.sh; do
   [ -f "$top/$src" ] || die "$src is missing from the source tree $top"
 done
 
@@ -339,8 +338,6 @@ if [ -n "$wrapper_root" ]; then
 fi
 sed "s|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=$sbindir/kmonitord|; s|^ExecStopPost=/usr/local/sbin/kmonitord|ExecStopPost=$sbindir/kmonitord|; s|PREFIX/share/doc/kmonitord|$docdir|" \
   "$top/packaging/kmonitord.service" >"$stage/kmonitord.service"
-sed "s|^ExecStopPost=/usr/local/sbin/kmonitord|ExecStopPost=$sbindir/kmonitord|" \
-  "$top/packaging/handover.conf" >"$stage/handover.conf"
 plan+=(
   "0644"$'\t'"$stage/kmonitord.service"$'\t'"$unitdir/kmonitord.service"
   "0644"$'\t'"$top/include/linux/kmonitor.h"$'\t'"$includedir/kmonitor.h"
@@ -348,7 +345,6 @@ plan+=(
   "0644"$'\t'"$top/man/kmonitor.4"$'\t'"$mandir/man4/kmonitor.4"
   "0644"$'\t'"$top/man/kmonitor.1"$'\t'"$mandir/man1/kmonitor.1"
   "0644"$'\t'"$top/packaging/cuse-only-hardening.conf"$'\t'"$docdir/cuse-only-hardening.conf"
-  "0644"$'\t'"$stage/handover.conf"$'\t'"$docdir/handover.conf"
   "0755"$'\t'"$top/packaging/uninstall.sh"$'\t'"$libdir/uninstall.sh"
 )
 

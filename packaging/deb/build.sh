@@ -95,10 +95,12 @@ done
 
 # ---- the rest of what install.sh installs ---------------------------------------------------
 install -d "$root/lib/systemd/system"
-sed 's|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=/usr/sbin/kmonitord|; s|PREFIX/share/doc/kmonitord|/usr/share/doc/kmonitord|; s|^# packaging/install.sh installs this file into .*|# Installed by the kmonitord Debian package (packaging/deb/build.sh) into /lib/systemd/system,|; s|^# /usr/local/lib/systemd/system, which systemd searches after .*|# which systemd searches after /etc/systemd/system, so an|; s|/etc/modules-load.d/kmonitor.conf loads|/usr/lib/modules-load.d/kmonitor.conf loads|' \
+sed 's|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=/usr/sbin/kmonitord|; s|^ExecStopPost=/usr/local/sbin/kmonitord|ExecStopPost=/usr/sbin/kmonitord|; s|PREFIX/share/doc/kmonitord|/usr/share/doc/kmonitord|; s|^# packaging/install.sh installs this file into .*|# Installed by the kmonitord Debian package (packaging/deb/build.sh) into /lib/systemd/system,|; s|^# /usr/local/lib/systemd/system, which systemd searches after .*|# which systemd searches after /etc/systemd/system, so an|; s|/etc/modules-load.d/kmonitor.conf loads|/usr/lib/modules-load.d/kmonitor.conf loads|' \
   "$top/packaging/kmonitord.service" >"$root/lib/systemd/system/kmonitord.service"
 grep -qx 'ExecStart=/usr/sbin/kmonitord' "$root/lib/systemd/system/kmonitord.service" \
   || die "could not point ExecStart= at /usr/sbin/kmonitord"
+grep -qx 'ExecStopPost=/usr/sbin/kmonitord cleanup --unit %n' "$root/lib/systemd/system/kmonitord.service" \
+  || die "could not point ExecStopPost= at /usr/sbin/kmonitord"
 install -D -m 0644 "$top/udev/99-kmonitor.rules" "$root/lib/udev/rules.d/99-kmonitor.rules"
 install -D -m 0644 "$top/udev/kmonitor.conf" "$root/usr/lib/modules-load.d/kmonitor.conf"
 install -D -m 0644 "$top/packaging/kmonitord.json" "$root/etc/kmonitor/kmonitord.json"
@@ -110,7 +112,6 @@ for page in kmonitord.8 kmonitor.4 kmonitor.1; do
 done
 docdir=$root/usr/share/doc/kmonitord
 install -D -m 0644 "$top/packaging/cuse-only-hardening.conf" "$docdir/cuse-only-hardening.conf"
-sed 's|^ExecStopPost=/usr/local/sbin/kmonitord|ExecStopPost=/usr/sbin/kmonitord|' "$top/packaging/handover.conf" >"$docdir/handover.conf"
 printf 'kmonitord\n\nSource: %s\nBuilt by packaging/deb/build.sh from the kmonitord repository.\n' \
   "$(git -C "$top" rev-parse HEAD 2>/dev/null || echo unknown)" >"$docdir/copyright"
 

@@ -61,8 +61,8 @@ namespace Kmonitor.Daemon
             StatusSocket? status = null;
             using var systemd = new SystemdNotifier();
             var registrations = new List<PosixSignalRegistration>();
-            // Under systemd a stop may be a restart: with --handover the device is then handed to the
-            // next instance. What a predecessor handed over is taken either way.
+            // Under systemd a stop may be a restart: with --handover (the default) the device is then
+            // handed to the next instance. What a predecessor handed over is taken either way.
             var store = options.Handover ? FdStore.FromEnvironment() : null;
             var listenFds = ListenFds.FromEnvironment();
             bool handingOver = false;

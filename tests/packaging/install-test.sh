@@ -62,7 +62,6 @@ expected_files=(
   usr/local/share/man/man4/kmonitor.4
   usr/local/share/man/man1/kmonitor.1
   usr/local/share/doc/kmonitord/cuse-only-hardening.conf
-  usr/local/share/doc/kmonitord/handover.conf
   etc/udev/rules.d/99-kmonitor.rules
   etc/modules-load.d/kmonitor.conf
   etc/kmonitor/kmonitord.json
@@ -138,10 +137,10 @@ else
 fi
 
 if command -v systemd-analyze >/dev/null; then
-  # verify checks ExecStart= exists: point it at the staged binary; MANPATH finds the man pages
-  # named in Documentation=.
+  # verify checks that ExecStart= and ExecStopPost= exist: point them at the staged binary;
+  # MANPATH finds the man pages named in Documentation=.
   mkdir -p "$work/unit"
-  sed "s|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=$d1/usr/local/sbin/kmonitord|" \
+  sed "s|^ExecStart=/usr/local/sbin/kmonitord|ExecStart=$d1/usr/local/sbin/kmonitord|; s|^ExecStopPost=/usr/local/sbin/kmonitord|ExecStopPost=$d1/usr/local/sbin/kmonitord|" \
     "$d1/usr/local/lib/systemd/system/kmonitord.service" >"$work/unit/kmonitord.service"
   if MANPATH=$d1/usr/local/share/man systemd-analyze verify "$work/unit/kmonitord.service" >"$out" 2>&1 && [ ! -s "$out" ]; then
     pass

@@ -59,12 +59,28 @@ check "man finds kmonitord(8)" test "$(man -w 8 kmonitord 2>/dev/null)" = /usr/s
 check "the header is installed" test -f /usr/include/linux/kmonitor.h
 check "the modules-load file and udev rule are installed" test -f /usr/lib/modules-load.d/kmonitor.conf -a -f /lib/udev/rules.d/99-kmonitor.rules
 
-echo "== upgrade to $(version "$DEB_NEXT")"
+echo "== upgrade to $(version "$DEB_NEXT"), with a monitor attached"
+# kmonitor wait keeps its file open and its registration through the upgrade's restart (the
+# handover); after it, the victim's death must still reach it: exit 143, killed by SIGTERM.
+sleep 1000 &
+victim=$!
+kmonitor wait --timeout 300 "$victim" >/tmp/kmonitor-wait.log 2>&1 &
+waiter=$!
+check "kmonitor wait has registered" wait_for 60 sh -c "kmonitord status | awk '/^registrations/ { exit !(\$2 >= 1) }'"
 pid=$(main_pid $unit)
 check "apt installs the newer package" apt_get install -y "$DEB_NEXT"
 check "dpkg has it at version $(version "$DEB_NEXT")" test "$(dpkg-query -W -f='${Version}' kmonitord)" = "$(version "$DEB_NEXT")"
 check "the upgrade restarted the daemon (a new main pid)" restarted_from $unit "$pid"
 check "the restarted daemon answers" answers
+check "the new daemon took the monitor's file over" sh -c "journalctl -u $unit -o cat | grep -q 'took over 1 open files, 1 registrations'"
+kill "$victim"
+check "kmonitor wait, attached through the upgrade, was told of the exit" wait_for 60 sh -c "! kill -0 $waiter 2>/dev/null"
+kill "$waiter" 2>/dev/null
+wait "$waiter"
+code=$?
+check "kmonitor wait exited 143 (its process was killed by SIGTERM)" test "$code" = 143
+sed 's/^/   | /' /tmp/kmonitor-wait.log
+rm -f /tmp/kmonitor-wait.log
 
 echo "== apt purge kmonitord"
 check "apt purges the package" apt_get purge -y kmonitord

@@ -26,7 +26,8 @@ public sealed record DaemonOptions
     public int MaxPerFile { get; init; } = ServiceOptions.DefaultMaxPerFile;
     public int MaxPerUid { get; init; } = ServiceOptions.DefaultMaxPerUid;
     public int QueueLength { get; init; } = ServiceOptions.DefaultQueueLength;
-    public bool Handover { get; init; }
+    /// <summary>Acts only under systemd ($NOTIFY_SOCKET): elsewhere there is no store to hand over through.</summary>
+    public bool Handover { get; init; } = true;
     public bool Help { get; init; }
 
     public const string DefaultConfigPath = "/etc/kmonitor/kmonitord.json";
@@ -54,8 +55,8 @@ public sealed record DaemonOptions
           --queue-length N         records an open file holds unread (default {{ServiceOptions.DefaultQueueLength}}); more are
                                    dropped, counted, and reported by one KMONITOR_EVENT_LOST record
           --handover yes|no        under systemd, hand the device to the next instance through the fd
-                                   store at SIGTERM, and keep its state there for a crash (default no;
-                                   packaging/handover.conf turns it on, see README "Restarts and upgrades")
+                                   store at SIGTERM, and keep its state there for a crash (default yes;
+                                   see README "Restarts and upgrades")
           --config PATH            settings file (default /etc/kmonitor/kmonitord.json)
           --help
         Every setting can also be given as KMONITORD_<SETTING> (e.g. KMONITORD_LOG_LEVEL=debug) or in

@@ -54,7 +54,7 @@ public sealed class KmonitorService : IDisposable
     /// <summary>SUBSCRIBE and UNSUBSCRIBE on the request thread.</summary>
     public Subscriber Subscriber { get; }
 
-    /// <summary>Subscriptions' membership and matching, on the dispatcher's thread.</summary>
+    /// <summary>Subscriptions' membership and matching, under the dispatch lock (whichever thread holds it).</summary>
     public SubscriptionEngine Subscriptions { get; }
     public ExitReporter Exits { get; }
     public Dispatcher Dispatcher { get; }

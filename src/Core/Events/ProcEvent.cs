@@ -107,7 +107,7 @@ public enum ProcEventWhat : uint
 
     /// <summary>
     /// Not the kernel's: posted by SUBSCRIBE (install, answered once installed), UNSUBSCRIBE and close
-    /// (remove), so subscriptions change on the dispatcher's thread, in order with the events.
+    /// (remove), so subscriptions change under the dispatch lock, in order with the events.
     /// </summary>
     KMONITORD_SUBSCRIPTION_CHANGE = 0x00080000,
 }

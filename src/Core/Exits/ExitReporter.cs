@@ -20,7 +20,7 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
     /// <summary>
     /// The task <paramref name="pid"/> ended at <paramref name="timestampNs"/>: every registration on
     /// it sends its exit notifications and leaves the table, so a later task with the same pid
-    /// inherits nothing. Dispatcher thread only.
+    /// inherits nothing. Under the dispatch lock only.
     /// </summary>
     /// <param name="boundTo">When given, only the registrations held by this process instance (a pid may
     /// already belong to another process when a late report comes).</param>
@@ -58,7 +58,7 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
         return taken.Count == 0 ? null : new EndedTask(pid, null, taken);
     }
 
-    /// <summary>Reports what a REGISTER took (dispatcher thread only).</summary>
+    /// <summary>Reports what a REGISTER took (under the dispatch lock only).</summary>
     public void Report(EndedTask ended) => Report(ended.Pid, ended.ExitCode, RegistrationTable.Now, ended.Taken);
 
     private void Take(int pid, ulong timestampNs, List<Match> taken, WatchedProcess? boundTo)
@@ -117,7 +117,7 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
     /// <summary>
     /// After events were lost (a full socket buffer or ring): every registered target is checked, and
     /// the ones that have ended are reported now. Process targets are told by their pidfd, threads by
-    /// /proc. Returns how many tasks it found ended. Dispatcher thread only.
+    /// /proc. Returns how many tasks it found ended. Under the dispatch lock only.
     /// </summary>
     public int Resync()
     {
@@ -140,7 +140,7 @@ public sealed class ExitReporter(RegistrationTable table, Quotas quotas, Process
 
     /// <summary>
     /// The pidfd watcher saw a process end: if the netlink path has not reported it (its events were
-    /// lost), report it now, with the exit code /proc still has. Dispatcher thread only.
+    /// lost), report it now, with the exit code /proc still has. Under the dispatch lock only.
     /// </summary>
     public void ProcessGone(WatchedProcess process)
     {

@@ -51,7 +51,7 @@ public sealed class Registration(int target, int targetTgid, uint targetUid, Dev
 
     /// <summary>
     /// The target's name for records (struct kmonitor_event's comm): read when a record first needs
-    /// it and again at each EXEC, then kept, so an exit reports the name the task had. Dispatcher thread only.
+    /// it and again at each EXEC, then kept, so an exit reports the name the task had. Under the dispatch lock only.
     /// </summary>
     public string? Comm { get; internal set; }
 

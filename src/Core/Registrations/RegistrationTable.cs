@@ -206,7 +206,7 @@ public sealed class RegistrationTable
         }
     }
 
-    /// <summary>A task was renamed (the connector's COMM event): records about it carry the new name. Dispatcher thread only.</summary>
+    /// <summary>A task was renamed (the connector's COMM event): records about it carry the new name. Under the dispatch lock only.</summary>
     public void UpdateComm(int pid, string comm)
     {
         var bucket = _buckets[BucketOf(pid)];

@@ -30,7 +30,7 @@ public sealed class SubscriptionChange
     /// <summary>Posted behind the events queued during a takeover's gap (<see cref="SubscriptionEngine.ForgetEndedAtTakeover"/>).</summary>
     public static SubscriptionChange TakeoverBacklogHandled() => new([], install: false, backlogHandled: true);
 
-    /// <summary>Applies the change to <paramref name="engine"/> (dispatcher thread only).</summary>
+    /// <summary>Applies the change to <paramref name="engine"/> (under the dispatch lock only).</summary>
     public void Apply(SubscriptionEngine engine, ulong nowNs)
     {
         if (_backlogHandled)

@@ -97,7 +97,7 @@ public sealed partial class SubscriptionEngine
     }
 
     /// <summary>
-    /// Once the events queued during the gap have been handled (dispatcher thread): a zombie of the
+    /// Once the events queued during the gap have been handled (under the dispatch lock): a zombie of the
     /// reinstall that no EXIT ended had ended before the previous instance stopped, which reported it;
     /// it is forgotten, or it would be tracked until its pid came back.
     /// </summary>

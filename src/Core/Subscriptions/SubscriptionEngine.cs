@@ -8,7 +8,7 @@ namespace Kmonitor.Subscriptions;
 
 /// <summary>
 /// TREE, NAME, REGEX and ALL subscriptions: who is a member of which, and which records each
-/// connector event calls for. Used on the dispatcher thread only, in event order, which is what
+/// connector event calls for. Used under the dispatch lock only (the listener or the dispatcher thread), in event order, which is what
 /// makes a TREE complete: a child joins when its parent's FORK is handled, and the kernel queues
 /// that FORK before the child can run, so no descendant's event can come first.
 /// While any subscription exists it tracks every process (<see cref="TrackedProcess"/>), so an EXIT
@@ -36,7 +36,7 @@ public sealed partial class SubscriptionEngine(IProcReader proc, ISubscriptionSi
     /// <summary>Installed subscriptions. Any thread may read it (a status report); 0 means events need not come here.</summary>
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Processes tracked now (dispatcher thread).</summary>
+    /// <summary>Processes tracked now (under the dispatch lock).</summary>
     public int TrackedProcesses => _processes.Count;
 
     /// <summary>

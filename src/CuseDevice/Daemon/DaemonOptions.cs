@@ -40,6 +40,7 @@ public sealed record DaemonOptions
     public static readonly string Usage = $$"""
         usage: kmonitord [options]          serve /dev/NAME in the foreground
                kmonitord status [--name NAME] [--json]
+               kmonitord cleanup [--name NAME] [--unit UNIT]   the unit's ExecStopPost= (kmonitord(8))
           --mode auto|fuse|cuse    how /dev/NAME is served (default auto: CUSE when the kernel has it, else FUSE)
           --name NAME              the device is /dev/NAME (default kmonitor)
           --buffer-length N        events the ring between listener and dispatcher holds (default 16384)

@@ -46,16 +46,22 @@ public sealed class RecordQueue(int capacity)
     {
         lock (_lock)
         {
-            queued = _records.Count < Capacity;
-            if (!queued)
-            {
-                _dropped++;
-                return default;
-            }
-            record.seq = _nextSeq++;
-            _records.Enqueue(record);
-            return TakeWakeups();
+            queued = TryEnqueue(ref record);
+            return queued ? TakeWakeups() : default;
         }
+    }
+
+    /// <summary>Numbers and queues the record, or counts it dropped when the queue is full; under the lock.</summary>
+    private bool TryEnqueue(ref KmonitorEventRecord record)
+    {
+        if (_records.Count >= Capacity)
+        {
+            _dropped++;
+            return false;
+        }
+        record.seq = _nextSeq++;
+        _records.Enqueue(record);
+        return true;
     }
 
     /// <summary>
@@ -68,15 +74,8 @@ public sealed class RecordQueue(int capacity)
     {
         lock (_lock)
         {
-            queued = _records.Count < Capacity;
-            if (!queued)
-            {
-                _dropped++;
-                return false;
-            }
-            record.seq = _nextSeq++;
-            _records.Enqueue(record);
-            if (_wakeDue || (_waiters.Count == 0 && _pollHandle is null))
+            queued = TryEnqueue(ref record);
+            if (!queued || _wakeDue || (_waiters.Count == 0 && _pollHandle is null))
                 return false;
             _wakeDue = true;
             return true;

@@ -27,18 +27,7 @@ public sealed unsafe class FuseChannel : IFuseChannel, IDisposable
     }
 
     /// <exception cref="FuseException">The device or the eventfd cannot be opened.</exception>
-    public static FuseChannel Open(string path)
-    {
-        var device = OpenDevice(path);
-        int stop = LibC.eventfd(0, LibC.EFD_CLOEXEC);
-        if (stop < 0)
-        {
-            int errno = LibC.errno;
-            device.Dispose();
-            throw FuseException.FromErrno("eventfd", errno);
-        }
-        return new FuseChannel(path, device, new Descriptor(stop));
-    }
+    public static FuseChannel Open(string path) => WithStopEvent(path, OpenDevice(path));
 
     /// <summary>
     /// A connection the previous instance opened and initialised (passed by systemd's fd store): the
@@ -49,7 +38,12 @@ public sealed unsafe class FuseChannel : IFuseChannel, IDisposable
         int flags = LibC.fcntl(fd, LibC.F_GETFL);
         LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK);
         LibC.fcntl(fd, LibC.F_SETFD, LibC.FD_CLOEXEC);
-        var device = new Descriptor(fd);
+        return WithStopEvent(path, new Descriptor(fd));
+    }
+
+    /// <summary>The channel over <paramref name="device"/>, with the eventfd a stop is signalled through; closes the device if there is none.</summary>
+    private static FuseChannel WithStopEvent(string path, Descriptor device)
+    {
         int stop = LibC.eventfd(0, LibC.EFD_CLOEXEC);
         if (stop < 0)
         {

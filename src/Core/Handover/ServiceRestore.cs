@@ -65,14 +65,25 @@ public sealed class ServiceRestore
         _restoredAtNs = _service.Table.NowNs();
     }
 
+    /// <summary>
+    /// The monitor of a saved registration or subscription, if it is still the same process (same
+    /// start time) and gets a pidfd; otherwise counted in <see cref="MonitorsGone"/>: what it held
+    /// would have gone with it.
+    /// </summary>
+    private bool TryRestoreMonitor(DeviceFile file, int tgid, ulong start, int namespaceDepth, ulong pidNamespace, out MonitorProcess monitor)
+    {
+        monitor = null!;
+        if (start != 0 && ProcessStartTime.Read(tgid) == start
+            && _service.Files.MonitorFor(file, tgid, namespaceDepth, pidNamespace, out monitor) == 0)
+            return true;
+        MonitorsGone++;
+        return false;
+    }
+
     private void RestoreRegistration(DeviceFile file, RegistrationState r)
     {
-        if (r.MonitorStart == 0 || ProcessStartTime.Read(r.MonitorTgid) != r.MonitorStart
-            || _service.Files.MonitorFor(file, r.MonitorTgid, r.MonitorNamespaceDepth, r.MonitorPidNamespace, out var monitor) != 0)
-        {
-            MonitorsGone++;
+        if (!TryRestoreMonitor(file, r.MonitorTgid, r.MonitorStart, r.MonitorNamespaceDepth, r.MonitorPidNamespace, out var monitor))
             return;
-        }
         Exits.WatchedProcess? process = null;
         bool same = r.TargetStart != 0 && ProcessStartTime.Read(r.Target) == r.TargetStart;
         if (same && r.Target == r.TargetTgid)
@@ -110,12 +121,8 @@ public sealed class ServiceRestore
     /// </summary>
     private void RestoreSubscription(DeviceFile file, SubscriptionState s)
     {
-        if (s.MonitorStart == 0 || ProcessStartTime.Read(s.MonitorTgid) != s.MonitorStart
-            || _service.Files.MonitorFor(file, s.MonitorTgid, s.MonitorNamespaceDepth, s.MonitorPidNamespace, out var monitor) != 0)
-        {
-            MonitorsGone++;
+        if (!TryRestoreMonitor(file, s.MonitorTgid, s.MonitorStart, s.MonitorNamespaceDepth, s.MonitorPidNamespace, out var monitor))
             return;
-        }
         bool byName = s.Scope == SubscriptionAbi.KMONITOR_SCOPE_NAME;
         bool regex = s.Scope == SubscriptionAbi.KMONITOR_SCOPE_REGEX;
         var spec = new SubscriptionSpec(s.Scope, (int)s.Type & KmonitorAbi.AllEvents, (s.Type & SubscriptionAbi.KMONITOR_PROCESS_EXISTING) != 0,
